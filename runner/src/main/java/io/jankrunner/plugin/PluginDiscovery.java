@@ -1,0 +1,108 @@
+package io.jankrunner.plugin;
+
+import io.jankrunner.plugin.DiscoveredPlugin.Availability;
+import io.jankrunner.plugin.ManifestParser.InvalidManifestException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Scans a plugins directory: every direct subdirectory holding a {@code plugin.json} is a plugin.
+ * Two directories declaring one id are both reported {@code incomplete}, never a silent pick.
+ */
+final class PluginDiscovery {
+
+  private final Path pluginsDir;
+
+  PluginDiscovery(Path pluginsDir) {
+    this.pluginsDir = pluginsDir.toAbsolutePath().normalize();
+  }
+
+  Path pluginsDir() {
+    return pluginsDir;
+  }
+
+  /** Every plugin directory, sorted by directory name. */
+  List<DiscoveredPlugin> scan() {
+    if (!Files.isDirectory(pluginsDir)) {
+      return List.of();
+    }
+    List<DiscoveredPlugin> found = new ArrayList<>();
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(pluginsDir)) {
+      for (Path dir : dirs) {
+        // Symlinked directories are skipped: a plugin must live inside the plugins directory.
+        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS) && !dir.getFileName().toString().startsWith(".")
+            && Files.exists(dir.resolve("plugin.json"), LinkOption.NOFOLLOW_LINKS)) {
+          found.add(inspect(dir));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list plugins directory " + pluginsDir, e);
+    }
+    found.sort(Comparator.comparing(plugin -> plugin.directory().getFileName().toString()));
+    return markDuplicates(found);
+  }
+
+  private static DiscoveredPlugin inspect(Path dir) {
+    Path manifestFile = dir.resolve("plugin.json");
+    PluginManifest manifest;
+    try {
+      if (Files.isSymbolicLink(manifestFile)) {
+        throw new InvalidManifestException("plugin.json must not be a symbolic link");
+      }
+      manifest = ManifestParser.parse(Files.readAllBytes(manifestFile));
+    } catch (InvalidManifestException e) {
+      return new DiscoveredPlugin(dir, Optional.empty(), Availability.INCOMPLETE, Optional.empty(),
+          Optional.of(e.getMessage()));
+    } catch (IOException e) {
+      return new DiscoveredPlugin(dir, Optional.empty(), Availability.INCOMPLETE, Optional.empty(),
+          Optional.of("plugin.json could not be read: " + e.getMessage()));
+    }
+    Optional<Path> binary;
+    try {
+      binary = PluginPaths.existingBinary(dir, manifest.binary());
+    } catch (InvalidManifestException e) {
+      return new DiscoveredPlugin(dir, Optional.of(manifest), Availability.INCOMPLETE, Optional.empty(),
+          Optional.of(e.getMessage()));
+    }
+    boolean buildable = Files.isRegularFile(dir.resolve("scripts").resolve("build.sh"));
+    if (binary.isPresent() && Files.isExecutable(binary.get())) {
+      return new DiscoveredPlugin(dir, Optional.of(manifest), Availability.AVAILABLE, binary, Optional.empty());
+    }
+    String missing = binary.isPresent() ? "binary " + manifest.binary() + " is not executable"
+        : "binary " + manifest.binary() + " does not exist";
+    if (buildable) {
+      return new DiscoveredPlugin(dir, Optional.of(manifest), Availability.SOURCE_ONLY, Optional.empty(),
+          Optional.of(missing + "; scripts/build.sh can build it"));
+    }
+    return new DiscoveredPlugin(dir, Optional.of(manifest), Availability.INCOMPLETE, Optional.empty(),
+        Optional.of(missing + " and there is no scripts/build.sh"));
+  }
+
+  private static List<DiscoveredPlugin> markDuplicates(List<DiscoveredPlugin> found) {
+    Map<String, List<DiscoveredPlugin>> byId = found.stream().filter(plugin -> plugin.id().isPresent())
+        .collect(Collectors.groupingBy(plugin -> plugin.id().get(), LinkedHashMap::new, Collectors.toList()));
+    List<DiscoveredPlugin> result = new ArrayList<>(found.size());
+    for (DiscoveredPlugin plugin : found) {
+      List<DiscoveredPlugin> sameId = plugin.id().map(byId::get).orElse(List.of());
+      if (sameId.size() > 1) {
+        String others = sameId.stream().filter(other -> other != plugin)
+            .map(other -> other.directory().getFileName().toString()).collect(Collectors.joining(", "));
+        result.add(plugin.incomplete("duplicate id " + plugin.id().get() + ": also declared by " + others));
+      } else {
+        result.add(plugin);
+      }
+    }
+    return result;
+  }
+}

@@ -1,0 +1,299 @@
+package io.jankrunner.plugin;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.stub.MetadataUtils;
+import io.jankrunner.ErrorCode;
+import io.jankrunner.protocol.Handshake;
+import io.jankrunner.protocol.JsonValues;
+import io.jankrunner.proto.ExecuteRequest;
+import io.jankrunner.proto.ExecuteResponse;
+import io.jankrunner.proto.HealthCheckRequest;
+import io.jankrunner.proto.PluginServiceGrpc;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running plugin process and the gRPC channel to it. Created by {@link #start}, which
+ * returns only once the go-plugin handshake is done; after that stdout and stderr are drained
+ * into the worker's log, tagged with plugin id and pid.
+ */
+final class PluginProcess {
+
+  private static final Logger log = LoggerFactory.getLogger("io.jankrunner.plugin.output");
+  static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final String pluginId;
+  private final Process process;
+  private final ManagedChannel channel;
+  private final PluginServiceGrpc.PluginServiceBlockingStub stub;
+  private final OutputDrain stdout;
+  private final OutputDrain stderr;
+  private final Handshake handshake;
+  private final Instant startedAt;
+  private final Duration coldStart;
+  private volatile boolean stopping;
+
+  private PluginProcess(String pluginId, Process process, ManagedChannel channel, OutputDrain stdout,
+                        OutputDrain stderr, Handshake handshake, Instant startedAt, Duration coldStart) {
+    this.pluginId = pluginId;
+    this.process = process;
+    this.channel = channel;
+    this.stub = PluginServiceGrpc.newBlockingStub(channel);
+    this.stdout = stdout;
+    this.stderr = stderr;
+    this.handshake = handshake;
+    this.startedAt = startedAt;
+    this.coldStart = coldStart;
+  }
+
+  /**
+   * Launches the plugin, waits for its handshake (at most {@code start_timeout}) and connects.
+   *
+   * @throws PluginStartException with the captured output when the process exits early, prints
+   *     something other than a valid handshake, or prints nothing in time
+   */
+  static PluginProcess start(PluginManifest manifest, Path directory, Path binary, Map<String, String> environment,
+                             ProcessSpawner spawner, EventLoopGroup eventLoop) throws PluginStartException {
+    String id = manifest.id();
+    long launched = System.nanoTime();
+    Process process;
+    try {
+      process = spawner.spawn(List.of(binary.toString()), directory, environment,
+          new ProcessSpawner.Limits(manifest.runner().memoryMb(), manifest.runner().maxProcesses()));
+    } catch (IOException e) {
+      throw new PluginStartException(id, "could not launch " + binary + ": " + e.getMessage(), e);
+    }
+    String tag = id + " pid=" + process.pid();
+    CompletableFuture<Optional<String>> firstLine = new CompletableFuture<>();
+    OutputDrain stdout = new OutputDrain(process.getInputStream(), log, tag + " stdout", firstLine, null)
+        .start("plugin-stdout-" + process.pid());
+    OutputDrain stderr = new OutputDrain(process.getErrorStream(), log, tag + " stderr", null, null)
+        .start("plugin-stderr-" + process.pid());
+    Handshake handshake;
+    try {
+      Optional<String> line = firstLine.get(manifest.startTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      if (line.isEmpty()) {
+        int code = waitForExit(process);
+        throw new PluginStartException(id, "plugin exited before its handshake"
+            + (code >= 0 ? " (exit code " + code + ")" : "") + output(stdout, stderr));
+      }
+      handshake = Handshake.parse(line.get());
+    } catch (TimeoutException e) {
+      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+      throw new PluginStartException(id, "no handshake within start_timeout " + manifest.startTimeout().toMillis()
+          + " ms" + output(stdout, stderr));
+    } catch (IllegalArgumentException e) {
+      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+      throw new PluginStartException(id, "invalid handshake: " + e.getMessage() + output(stdout, stderr));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+      throw new PluginStartException(id, "interrupted while waiting for the handshake");
+    } catch (ExecutionException e) {
+      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+      throw new PluginStartException(id, "could not read the handshake: " + e.getCause(), e.getCause());
+    } catch (PluginStartException e) {
+      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+      throw e;
+    }
+    ManagedChannel channel = connect(handshake, eventLoop);
+    Duration coldStart = Duration.ofNanos(System.nanoTime() - launched);
+    log.info("[{}] started: {} {} in {} ms", tag, handshake.network(), handshake.address(), coldStart.toMillis());
+    return new PluginProcess(id, process, channel, stdout, stderr, handshake, Instant.now(), coldStart);
+  }
+
+  private static ManagedChannel connect(Handshake handshake, EventLoopGroup eventLoop) {
+    NettyChannelBuilder builder;
+    if (handshake.network().equals("unix")) {
+      builder = NettyChannelBuilder.forAddress(new DomainSocketAddress(handshake.address()))
+          .channelType(EpollDomainSocketChannel.class);
+    } else {
+      builder = NettyChannelBuilder.forAddress(tcpAddress(handshake.address())).channelType(EpollSocketChannel.class);
+    }
+    // directExecutor: responses are handed straight to the waiting caller, no extra thread hop.
+    return builder.eventLoopGroup(eventLoop).overrideAuthority("localhost").usePlaintext().directExecutor()
+        .maxInboundMessageSize(64 * 1024 * 1024).build();
+  }
+
+  private static InetSocketAddress tcpAddress(String address) {
+    int colon = address.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IllegalArgumentException("tcp address without a port: " + address);
+    }
+    return new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
+  }
+
+  private static int waitForExit(Process process) {
+    try {
+      return process.waitFor(2, TimeUnit.SECONDS) ? process.exitValue() : -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  private static String output(OutputDrain stdout, OutputDrain stderr) {
+    // Give the drains a moment to read what a dying process printed last.
+    try {
+      Thread.sleep(50);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    String out = stdout.tail();
+    String err = stderr.tail();
+    StringBuilder text = new StringBuilder();
+    if (!out.isBlank()) {
+      text.append("; stdout: ").append(out);
+    }
+    if (!err.isBlank()) {
+      text.append("; stderr: ").append(err);
+    }
+    return text.isEmpty() ? "; no output" : text.toString();
+  }
+
+  /**
+   * One {@code Execute} call, bounded by {@code deadline}.
+   *
+   * @throws PluginCallException PLUGIN_ERROR, PLUGIN_UNAVAILABLE or TIMEOUT
+   */
+  ObjectNode execute(String method, ObjectNode args, Instant deadline, Optional<String> traceparent)
+      throws PluginCallException {
+    long remainingNanos = Duration.between(Instant.now(), deadline).toNanos();
+    if (remainingNanos <= 0) {
+      throw new PluginCallException(ErrorCode.TIMEOUT, pluginId, "deadline passed before the call was sent");
+    }
+    ExecuteRequest request;
+    try {
+      request = ExecuteRequest.newBuilder().setMethod(method).putAllArgs(JsonValues.toAnyMap(args)).build();
+    } catch (IllegalArgumentException e) {
+      throw new PluginCallException(ErrorCode.INVALID_COMMAND, pluginId, "args: " + e.getMessage());
+    }
+    PluginServiceGrpc.PluginServiceBlockingStub call = stub.withDeadlineAfter(remainingNanos, TimeUnit.NANOSECONDS);
+    if (traceparent.isPresent()) {
+      Metadata headers = new Metadata();
+      headers.put(TRACEPARENT, traceparent.get());
+      call = call.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+    ExecuteResponse response;
+    try {
+      response = call.execute(request);
+    } catch (StatusRuntimeException e) {
+      throw translate(e.getStatus(), method, remainingNanos);
+    }
+    try {
+      return JsonValues.fromAnyMap(response.getDataMap());
+    } catch (IllegalArgumentException e) {
+      throw new PluginCallException(ErrorCode.PLUGIN_ERROR, pluginId, "plugin returned invalid data: " + e.getMessage());
+    }
+  }
+
+  private PluginCallException translate(Status status, String method, long budgetNanos) {
+    String description = status.getDescription() == null ? status.getCode().name() : status.getDescription();
+    return switch (status.getCode()) {
+      case DEADLINE_EXCEEDED -> new PluginCallException(ErrorCode.TIMEOUT, pluginId,
+          "plugin did not answer " + method + " within " + TimeUnit.NANOSECONDS.toMillis(budgetNanos) + " ms");
+      case UNAVAILABLE, CANCELLED -> new PluginCallException(ErrorCode.PLUGIN_UNAVAILABLE, pluginId,
+          (process.isAlive() ? "plugin unreachable: " : "plugin process exited"
+              + exitCode().map(code -> " with code " + code).orElse("") + ": ") + description);
+      default -> new PluginCallException(ErrorCode.PLUGIN_ERROR, pluginId, description);
+    };
+  }
+
+  /** Asks the plugin whether it is healthy; false when it says otherwise or does not answer in time. */
+  boolean healthy(Duration timeout) {
+    try {
+      return "healthy".equals(stub.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
+          .healthCheck(HealthCheckRequest.getDefaultInstance()).getStatus());
+    } catch (StatusRuntimeException e) {
+      return false;
+    }
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  Handshake handshake() {
+    return handshake;
+  }
+
+  Instant startedAt() {
+    return startedAt;
+  }
+
+  /** Launch to handshake done and channel built. */
+  Duration coldStart() {
+    return coldStart;
+  }
+
+  /** Completes when the process has exited, with its exit code. */
+  CompletableFuture<Integer> onExit() {
+    return process.onExit().thenApply(Process::exitValue);
+  }
+
+  Optional<Integer> exitCode() {
+    return process.isAlive() ? Optional.empty() : Optional.of(process.exitValue());
+  }
+
+  boolean stopping() {
+    return stopping;
+  }
+
+  /** The last lines the plugin printed, for error reasons. */
+  String recentOutput() {
+    return output(stdout, stderr);
+  }
+
+  /**
+   * Stops the plugin: lets in-flight calls finish for up to {@code grace}, closes the channel,
+   * then SIGTERM to its process tree and SIGKILL after another {@code grace}.
+   */
+  void stop(Duration grace) {
+    stopping = true;
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      channel.shutdownNow();
+    }
+    ProcessSpawner.terminateTree(process.toHandle(), grace);
+  }
+
+  /** After a crash: fail whatever is still waiting on the channel at once. */
+  void abandon() {
+    channel.shutdownNow();
+  }
+
+  @Override
+  public String toString() {
+    return pluginId + " pid=" + process.pid();
+  }
+}

@@ -1,0 +1,54 @@
+# Shared by the scripts in this folder: finds the repo and a JDK >= 21.
+# Sourced, not run.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Prints the major version of the java binary under $1 (a JAVA_HOME), or nothing.
+jdk_major() {
+  [ -x "$1/bin/javac" ] || return 0
+  "$1/bin/java" -XshowSettings:properties -version 2>&1 \
+    | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
+}
+
+# Sets JAVA_HOME to a JDK >= 21: the one already set if it qualifies, else the newest under
+# /usr/lib/jvm (or /usr/local/lib/jvm, ~/.sdkman, ~/.jdks). Fails with what to install.
+find_jdk() {
+  local candidate major best="" best_major=0
+  if [ -n "${JAVA_HOME:-}" ]; then
+    major=$(jdk_major "$JAVA_HOME")
+    if [ -n "$major" ] && [ "$major" -ge 21 ]; then export JAVA_HOME; quiet_maven_on_new_jdks; return 0; fi
+  fi
+  for candidate in /usr/lib/jvm/* /usr/local/lib/jvm/* "$HOME"/.sdkman/candidates/java/* "$HOME"/.jdks/* \
+                   "$(dirname "$(dirname "$(readlink -f "$(command -v javac 2>/dev/null || echo /nonexistent)")")")"; do
+    [ -d "$candidate" ] || continue
+    major=$(jdk_major "$candidate")
+    if [ -n "$major" ] && [ "$major" -ge 21 ] && [ "$major" -gt "$best_major" ]; then
+      best="$candidate"; best_major="$major"
+    fi
+  done
+  if [ -z "$best" ]; then
+    echo "jank-runner needs a JDK >= 21 and none was found (JAVA_HOME, /usr/lib/jvm)." >&2
+    echo "Install one (e.g. 'apt-get install openjdk-21-jdk' or Temurin 21/25) and set JAVA_HOME." >&2
+    return 1
+  fi
+  export JAVA_HOME="$best"
+  quiet_maven_on_new_jdks
+}
+
+# Maven 3.9 itself uses sun.misc.Unsafe; JDK 23+ warns about it on every run.
+quiet_maven_on_new_jdks() {
+  local major
+  major=$(jdk_major "$JAVA_HOME")
+  if [ -n "$major" ] && [ "$major" -ge 23 ] && [[ "${MAVEN_OPTS:-}" != *sun-misc-unsafe* ]]; then
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+  fi
+}
+
+# JVM flags for our own processes on the JDK in JAVA_HOME: netty's native transport needs
+# native access, and protobuf/netty still use sun.misc.Unsafe (JDK 23+ warns without this).
+jvm_flags() {
+  local major
+  major=$(jdk_major "$JAVA_HOME")
+  printf '%s ' --enable-native-access=ALL-UNNAMED
+  if [ -n "$major" ] && [ "$major" -ge 23 ]; then printf '%s ' --sun-misc-unsafe-memory-access=allow; fi
+}
