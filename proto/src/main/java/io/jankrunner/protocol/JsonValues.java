@@ -76,7 +76,9 @@ public final class JsonValues {
 
   private static JsonNode number(double number) {
     if (number == Math.rint(number) && Math.abs(number) <= MAX_EXACT_INTEGER && !isNegativeZero(number)) {
-      return NODES.numberNode((long) number);
+      long integral = (long) number;
+      // int where it fits, as Jackson itself reads small JSON integers
+      return integral == (int) integral ? NODES.numberNode((int) integral) : NODES.numberNode(integral);
     }
     return NODES.numberNode(number);
   }

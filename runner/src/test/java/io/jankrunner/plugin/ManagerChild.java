@@ -1,0 +1,24 @@
+package io.jankrunner.plugin;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+
+/**
+ * A worker stand-in for the orphan test: a separate JVM that registers a plugin, starts it,
+ * prints the plugin's pid and waits to be killed.
+ */
+public final class ManagerChild {
+
+  public static void main(String[] args) throws Exception {
+    Path plugins = Path.of(args[0]);
+    Path state = Path.of(args[1]);
+    String id = args[2];
+    PluginManager manager = new PluginManager(PluginManagerConfig.defaults(plugins).withStateDir(state),
+        PluginStateListener.NONE);
+    manager.register(id);
+    var data = manager.execute(id, "pid", new ObjectMapper().createObjectNode());
+    System.out.println("PLUGIN_PID " + data.get("pid").asLong());
+    System.out.flush();
+    Thread.sleep(Long.MAX_VALUE);
+  }
+}

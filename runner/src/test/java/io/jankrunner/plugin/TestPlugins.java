@@ -1,0 +1,81 @@
+package io.jankrunner.plugin;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Optional;
+
+/** Writes real plugin directories for tests: shell scripts and SDK plugins run from the test classpath. */
+final class TestPlugins {
+
+  private TestPlugins() {}
+
+  /** The repo's root, where the example plugins live. */
+  static Path repo() {
+    String repo = System.getProperty("jankrunner.repo");
+    Path path = repo != null ? Path.of(repo) : Path.of("..").toAbsolutePath().normalize();
+    return path.toAbsolutePath().normalize();
+  }
+
+  static String manifest(String id, String binary, String extra) {
+    return """
+        {"id": "%s", "name": "%s", "version": "1.0.0", "type": "handler", "binary": "%s",
+         "start_timeout": 20000%s}
+        """.formatted(id, id, binary, extra.isEmpty() ? "" : ", " + extra);
+  }
+
+  /** A plugin whose binary is the given shell script. */
+  static Path scriptPlugin(Path pluginsDir, String dirName, String id, String script, String extraManifest)
+      throws IOException {
+    Path dir = Files.createDirectories(pluginsDir.resolve(dirName));
+    Files.writeString(dir.resolve("plugin.json"), manifest(id, "./bin/plugin", extraManifest));
+    executable(dir.resolve("bin/plugin"), "#!/bin/sh\n" + script + "\n");
+    return dir;
+  }
+
+  /** A plugin served by {@code mainClass} from this test JVM's classpath, through the Java SDK. */
+  static Path javaPlugin(Path pluginsDir, String dirName, String id, Class<?> mainClass, String args,
+                         String extraManifest) throws IOException {
+    Path dir = Files.createDirectories(pluginsDir.resolve(dirName));
+    Files.writeString(dir.resolve("plugin.json"), manifest(id, "./bin/plugin", extraManifest));
+    executable(dir.resolve("bin/plugin"), "#!/bin/sh\nexec " + javaLauncher() + " -cp '"
+        + System.getProperty("java.class.path") + "' " + mainClass.getName() + " " + args + "\n");
+    return dir;
+  }
+
+  /** The java command of this JVM with the flags our processes run with. */
+  static String javaLauncher() {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String flags = "--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto";
+    if (Runtime.version().feature() >= 23) {
+      flags += " --sun-misc-unsafe-memory-access=allow";
+    }
+    return java + " " + flags;
+  }
+
+  static void executable(Path file, String content) throws IOException {
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, content);
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  /** Whether the Go toolchain the Go example needs is installed; tests that need it skip otherwise. */
+  static Optional<String> missingGoToolchain() {
+    for (String tool : new String[] {"go", "protoc", "protoc-gen-go", "protoc-gen-go-grpc"}) {
+      boolean found = false;
+      for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+        if (Files.isExecutable(Path.of(dir, tool))) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) {
+        return Optional.of(tool + " is not installed: apt-get install golang-go golang-github-hashicorp-go-plugin-dev"
+            + " golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev golang-google-protobuf-dev"
+            + " protobuf-compiler protoc-gen-go protoc-gen-go-grpc");
+      }
+    }
+    return Optional.empty();
+  }
+}
