@@ -6,7 +6,15 @@ set -euo pipefail
 plugin_dir="$(pwd)"
 source "$plugin_dir/../../scripts/lib.sh"
 find_jdk
-"$REPO_ROOT/mvnw" -q -B -f "$REPO_ROOT/pom.xml" -pl plugins/hello-java -am package -DskipTests -Dmaven.test.skip=true
+jar="$plugin_dir/target/hello-java.jar"
+# Skip Maven when the jar is newer than everything it is built from (the repo's own build
+# makes it too, and a second Maven run would rewrite jars a running build is using).
+if [ -f "$jar" ] && [ -z "$(find "$plugin_dir/src" "$plugin_dir/pom.xml" "$REPO_ROOT/proto/src" "$REPO_ROOT/proto/pom.xml" \
+      "$REPO_ROOT/pom.xml" -newer "$jar" -type f -print -quit)" ]; then
+  echo "target/hello-java.jar is up to date"
+else
+  "$REPO_ROOT/mvnw" -q -B -f "$REPO_ROOT/pom.xml" -pl plugins/hello-java -am package -DskipTests -Dmaven.test.skip=true
+fi
 mkdir -p bin
 cat > bin/hello-java <<LAUNCHER
 #!/bin/sh
