@@ -1,0 +1,163 @@
+package io.jankrunner.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.stub.StreamObserver;
+import io.jankrunner.plugin.PluginManager;
+import io.jankrunner.plugin.PluginManagerConfig;
+import io.jankrunner.plugin.PluginStateListener;
+import io.jankrunner.protocol.JsonValues;
+import io.jankrunner.proto.ExecuteRequest;
+import io.jankrunner.proto.ExecuteResponse;
+import io.jankrunner.proto.PluginServiceGrpc;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code scripts/bench calls}: the cost of a call through the plugin manager, against the floor
+ * of a raw grpc-java call over a unix socket to an in-process server, measured in one run.
+ * Sequential calls (one in flight), {@code echo} with a small argument, after a warm-up.
+ * The last line printed is one JSON object with every figure.
+ */
+public final class CallsBench {
+
+  private static final String GO = "com.jank.plugins.hello-world";
+  private static final String JAVA = "com.jank.plugins.hello-java";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private CallsBench() {}
+
+  public static void main(String[] args) throws Exception {
+    int calls = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+    int warmup = Math.max(2_000, calls / 4);
+    Path plugins = Path.of(args.length > 1 ? args[1] : "plugins").toAbsolutePath();
+    Map<String, Object> figures = new LinkedHashMap<>();
+    ObjectNode payload = JSON.createObjectNode().put("name", "Ada").put("n", 42);
+
+    long[] raw = rawGrpc(payload, warmup, calls);
+    figures.put("raw_p50_us", micros(percentile(raw, 50)));
+    figures.put("raw_p99_us", micros(percentile(raw, 99)));
+
+    Path state = Files.createTempDirectory("bench-state");
+    try (PluginManager manager = new PluginManager(PluginManagerConfig.defaults(plugins).withStateDir(state),
+        PluginStateListener.NONE)) {
+      for (String[] plugin : new String[][] {{"go", GO}, {"java", JAVA}}) {
+        String name = plugin[0];
+        String id = plugin[1];
+        manager.register(id, false, line -> System.err.println("[build " + name + "] " + line));
+        long coldStart = coldStart(manager, id);
+        long[] latencies = measure(warmup, calls, () -> manager.execute(id, "echo", payload));
+        figures.put(name + "_p50_us", micros(percentile(latencies, 50)));
+        figures.put(name + "_p99_us", micros(percentile(latencies, 99)));
+        figures.put(name + "_cold_start_ms", coldStart / 1_000_000.0);
+        figures.put(name + "_handshake_ms", manager.coldStart(id).map(Duration::toNanos).orElse(0L) / 1_000_000.0);
+      }
+    }
+    double rawP50 = (double) figures.get("raw_p50_us");
+    figures.put("go_ratio", round((double) figures.get("go_p50_us") / rawP50));
+    figures.put("java_ratio", round((double) figures.get("java_p50_us") / rawP50));
+    figures.put("go_overhead_p50_us", round((double) figures.get("go_p50_us") - rawP50));
+    figures.put("java_overhead_p50_us", round((double) figures.get("java_p50_us") - rawP50));
+    figures.put("calls", calls);
+
+    System.out.printf(Locale.ROOT, "raw grpc (unix socket, in-process server): p50 %.1f µs  p99 %.1f µs%n",
+        figures.get("raw_p50_us"), figures.get("raw_p99_us"));
+    for (String name : new String[] {"go", "java"}) {
+      System.out.printf(Locale.ROOT, "%-4s through the manager: p50 %.1f µs  p99 %.1f µs  = %.2f× raw p50 "
+              + "(+%.1f µs); cold start %.1f ms%n", name, figures.get(name + "_p50_us"), figures.get(name + "_p99_us"),
+          figures.get(name + "_ratio"), figures.get(name + "_overhead_p50_us"), figures.get(name + "_cold_start_ms"));
+    }
+    System.out.println(JSON.writeValueAsString(figures));
+  }
+
+  /** Unregistered → first call answered: process launch, handshake, connect, first call. */
+  private static long coldStart(PluginManager manager, String id) throws Exception {
+    long best = Long.MAX_VALUE;
+    for (int i = 0; i < 5; i++) {
+      manager.unregister(id);
+      manager.register(id);
+      long start = System.nanoTime();
+      manager.execute(id, "echo", JSON.createObjectNode());
+      best = Math.min(best, System.nanoTime() - start);
+    }
+    return best;
+  }
+
+  private static long[] rawGrpc(ObjectNode payload, int warmup, int calls) throws Exception {
+    Path dir = Files.createTempDirectory("bench-raw");
+    Path socket = dir.resolve("raw.sock");
+    EventLoopGroup serverLoop = new EpollEventLoopGroup(2);
+    EventLoopGroup clientLoop = new EpollEventLoopGroup(2);
+    Server server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(serverLoop)
+        .workerEventLoopGroup(serverLoop).directExecutor()
+        .addService(new PluginServiceGrpc.PluginServiceImplBase() {
+          @Override
+          public void execute(ExecuteRequest request, StreamObserver<ExecuteResponse> response) {
+            response.onNext(ExecuteResponse.newBuilder().putAllData(request.getArgsMap()).build());
+            response.onCompleted();
+          }
+        }).build().start();
+    ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .channelType(EpollDomainSocketChannel.class).eventLoopGroup(clientLoop).usePlaintext().directExecutor()
+        .overrideAuthority("localhost").build();
+    try {
+      PluginServiceGrpc.PluginServiceBlockingStub stub = PluginServiceGrpc.newBlockingStub(channel);
+      ExecuteRequest request = ExecuteRequest.newBuilder().setMethod("echo")
+          .putAllArgs(JsonValues.toAnyMap(payload)).build();
+      return measure(warmup, calls, () -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).execute(request));
+    } finally {
+      channel.shutdownNow();
+      server.shutdownNow();
+      serverLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  @FunctionalInterface
+  private interface Call {
+    Object run() throws Exception;
+  }
+
+  private static long[] measure(int warmup, int calls, Call call) throws Exception {
+    for (int i = 0; i < warmup; i++) {
+      call.run();
+    }
+    long[] nanos = new long[calls];
+    for (int i = 0; i < calls; i++) {
+      long start = System.nanoTime();
+      call.run();
+      nanos[i] = System.nanoTime() - start;
+    }
+    Arrays.sort(nanos);
+    return nanos;
+  }
+
+  private static long percentile(long[] sorted, double p) {
+    int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+  }
+
+  private static double micros(long nanos) {
+    return round(nanos / 1_000.0);
+  }
+
+  private static double round(double value) {
+    return Math.round(value * 100.0) / 100.0;
+  }
+}
