@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code jank-runner} command line: {@code scripts/runner} runs this. */
 @Command(name = "runner", mixinStandardHelpOptions = true, version = "jank-runner 0.1.0",
     description = "A serverless-style job runner for Jank-compatible plugins.",
-    subcommands = {PluginsCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {PluginsCommand.class, WorkerCommand.class, SendCommand.class, TailCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main {
 
   public static void main(String[] args) {

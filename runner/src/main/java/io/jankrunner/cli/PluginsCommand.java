@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jankrunner.RunnerException;
+import io.jankrunner.dispatch.PluginInfoJson;
 import io.jankrunner.plugin.BuildFailedException;
 import io.jankrunner.plugin.BuildResult;
 import io.jankrunner.plugin.PluginInfo;
@@ -71,7 +72,7 @@ final class PluginsCommand {
         List<PluginInfo> plugins = manager.list();
         if (json) {
           ArrayNode array = JSON.createArrayNode();
-          plugins.forEach(info -> array.add(toJson(info)));
+          plugins.forEach(info -> array.add(PluginInfoJson.toJson(info)));
           out.println(JSON.writeValueAsString(array));
         } else {
           out.printf("%-36s %-10s %-12s %s%n", "ID", "VERSION", "STATUS", "DIRECTORY / REASON");
@@ -161,21 +162,5 @@ final class PluginsCommand {
         return 1;
       }
     }
-  }
-
-  static ObjectNode toJson(PluginInfo info) {
-    ObjectNode node = JSON.createObjectNode();
-    node.put("id", info.id().orElse(null));
-    node.put("name", info.name().orElse(null));
-    node.put("version", info.version().orElse(null));
-    node.put("status", info.status());
-    node.put("registered", info.registered());
-    node.put("directory", info.directory().toString());
-    info.reason().ifPresent(reason -> node.put("reason", reason));
-    info.pid().ifPresent(pid -> node.put("pid", pid));
-    if (info.registered()) {
-      node.put("in_flight", info.inFlight());
-    }
-    return node;
   }
 }

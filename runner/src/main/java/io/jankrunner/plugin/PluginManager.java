@@ -196,6 +196,16 @@ public final class PluginManager implements AutoCloseable {
     return execute(id, method, args, Optional.empty(), Optional.empty());
   }
 
+  /** The manifest a registered plugin was registered with. */
+  public Optional<PluginManifest> manifest(String id) {
+    return Optional.ofNullable(registered.get(id)).map(RegisteredPlugin::manifest);
+  }
+
+  /** Whether {@code id} is registered here. */
+  public boolean isRegistered(String id) {
+    return registered.containsKey(id);
+  }
+
   /** Asks a registered, running plugin whether it is healthy. */
   public boolean healthy(String id, Duration timeout) {
     RegisteredPlugin reg = registered.get(id);

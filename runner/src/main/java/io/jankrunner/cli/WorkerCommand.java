@@ -1,0 +1,86 @@
+package io.jankrunner.cli;
+
+import io.jankrunner.worker.Worker;
+import io.jankrunner.worker.WorkerConfig;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import sun.misc.Signal;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code runner worker}: consume commands from Kafka until SIGTERM, then shut down gracefully. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+    description = "Run a worker: consume commands from Kafka, run them on local plugins, publish results.")
+final class WorkerCommand implements Callable<Integer> {
+
+  @Mixin KafkaOptions kafka;
+
+  @Option(names = "--plugins-dir", paramLabel = "DIR", defaultValue = "${env:JANK_PLUGINS_DIR}",
+      description = "The plugins directory (env JANK_PLUGINS_DIR; default: the repo's plugins/).")
+  Path pluginsDir;
+
+  @Option(names = "--worker-id", paramLabel = "ID", defaultValue = "${env:JANK_WORKER_ID}",
+      description = "This worker's id in results and status events (env JANK_WORKER_ID; default: host-pid).")
+  String workerId;
+
+  @Option(names = "--mode", paramLabel = "share|group", defaultValue = "${env:JANK_MODE:-share}",
+      description = "share: a KIP-932 share group (default); group: a consumer group with per-key order "
+          + "(env JANK_MODE).")
+  WorkerConfig.Mode mode;
+
+  @Option(names = "--exactly-once", defaultValue = "${env:JANK_EXACTLY_ONCE:-false}",
+      description = "Group mode: results and offsets in one transaction (env JANK_EXACTLY_ONCE).")
+  boolean exactlyOnce;
+
+  @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "${env:JANK_MAX_IN_FLIGHT:-256}",
+      description = "Execute commands in progress at once; no more are fetched until some finish "
+          + "(env JANK_MAX_IN_FLIGHT; default ${DEFAULT-VALUE}).")
+  int maxInFlight;
+
+  @Option(names = "--max-command-bytes", paramLabel = "N", defaultValue = "1048576",
+      description = "Larger records are dead-lettered (default ${DEFAULT-VALUE}).")
+  int maxCommandBytes;
+
+  @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "${env:JANK_STATE_DIR}",
+      description = "Where child processes are journaled (env JANK_STATE_DIR; default under the temp dir).")
+  Path stateDir;
+
+  @Override
+  public Integer call() throws Exception {
+    WorkerConfig config = new WorkerConfig(kafka.bootstrap, pluginsDir != null ? pluginsDir : defaultPluginsDir(),
+        workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(), mode, exactlyOnce, kafka.topics(),
+        maxInFlight, maxCommandBytes, WorkerConfig.DEFAULT_HEARTBEAT, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
+        stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"),
+            "jank-runner-" + System.getProperty("user.name"), "processes"));
+    Worker worker = Worker.start(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    // SIGTERM / Ctrl-C: a graceful shutdown and exit 0. Handled as signals, not a shutdown hook,
+    // so the JVM is not already exiting while in-flight commands finish.
+    Runnable shutdown = () -> Thread.ofPlatform().name("worker-shutdown").start(() -> {
+      worker.close();
+      stopped.countDown();
+    });
+    Signal.handle(new Signal("TERM"), signal -> shutdown.run());
+    Signal.handle(new Signal("INT"), signal -> shutdown.run());
+    stopped.await();
+    return 0;
+  }
+
+  static Path defaultPluginsDir() {
+    String repo = System.getenv("JANK_RUNNER_HOME");
+    return repo != null ? Path.of(repo, "plugins") : Path.of("plugins");
+  }
+
+  private static String defaultWorkerId() {
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (Exception e) {
+      host = "worker";
+    }
+    return host + "-" + ProcessHandle.current().pid();
+  }
+}

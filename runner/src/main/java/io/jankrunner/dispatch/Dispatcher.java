@@ -1,0 +1,162 @@
+package io.jankrunner.dispatch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jankrunner.ErrorCode;
+import io.jankrunner.RunnerException;
+import io.jankrunner.command.Command;
+import io.jankrunner.plugin.BuildFailedException;
+import io.jankrunner.plugin.BuildResult;
+import io.jankrunner.plugin.PluginManager;
+import io.jankrunner.plugin.PluginManifest;
+import io.jankrunner.plugin.PluginNotFoundException;
+import io.jankrunner.resilience.PluginGuards;
+import io.jankrunner.result.Result;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one parsed command against the local plugin manager and says what to answer. Knows
+ * neither Kafka nor gRPC: commands come in, {@link Result}s go out, every failure becomes an
+ * error code. Execute commands run under the plugin's resilience guards; a redelivered command
+ * id gets the result it already had.
+ */
+public final class Dispatcher {
+
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private static final int MAX_BUILD_OUTPUT_IN_RESULT = 8 * 1024;
+  public static final int DEFAULT_RESULT_CACHE = 100_000;
+
+  private final PluginManager manager;
+  private final PluginGuards guards;
+  private final ControlPlane controlPlane;
+  private final String workerId;
+  private final ResultCache results;
+
+  public Dispatcher(PluginManager manager, PluginGuards guards, ControlPlane controlPlane, String workerId,
+                    int resultCacheSize) {
+    this.manager = manager;
+    this.guards = guards;
+    this.controlPlane = controlPlane;
+    this.workerId = workerId;
+    this.results = new ResultCache(resultCacheSize);
+  }
+
+  /** The result for {@code command}; never throws for anything a command or plugin can do. */
+  public Result handle(Command command, Delivery delivery) {
+    Result result = results.computeIfAbsent(command.id(), () -> run(command, delivery));
+    return result.deliveryCount() == delivery.deliveryCount() ? result : result.withDeliveryCount(delivery.deliveryCount());
+  }
+
+  /** Forgets a result that could not be delivered, so a redelivery runs the command again. */
+  public void forget(String commandId) {
+    results.forget(commandId);
+  }
+
+  /** The answer to a record that is not a valid command. */
+  public Result invalid(String id, Optional<String> type, String reason, Delivery delivery) {
+    return failure(id, type, Optional.empty(), Optional.empty(), new RunnerException(ErrorCode.INVALID_COMMAND, null,
+        reason), 0, delivery);
+  }
+
+  private Result run(Command command, Delivery delivery) {
+    AtomicInteger attempts = new AtomicInteger();
+    try {
+      JsonNode data = switch (command.type()) {
+        case EXECUTE -> execute(command, delivery, attempts);
+        case REGISTER -> register(command);
+        case UNREGISTER -> unregister(command);
+        case BUILD -> build(command);
+        case GET -> get(command);
+        case LIST -> list();
+      };
+      return new Result(command.id(), Optional.of(command.type().jsonName()), command.plugin(), command.method(), true,
+          Optional.of(data), Optional.empty(), workerId, attempts.get(), delivery.deliveryCount(),
+          delivery.receivedAt(), Instant.now());
+    } catch (RunnerException e) {
+      return failure(command.id(), Optional.of(command.type().jsonName()), command.plugin(), command.method(), e,
+          attempts.get(), delivery);
+    } catch (RuntimeException e) {
+      log.error("command {} failed unexpectedly", command.id(), e);
+      return failure(command.id(), Optional.of(command.type().jsonName()), command.plugin(), command.method(),
+          new RunnerException(ErrorCode.INTERNAL, null, "internal error: " + e), attempts.get(), delivery);
+    }
+  }
+
+  private JsonNode execute(Command command, Delivery delivery, AtomicInteger attempts) throws RunnerException {
+    String plugin = command.plugin().orElseThrow();
+    Optional<Instant> deadline = command.deadlineFrom(delivery.receivedAt());
+    if (deadline.isPresent() && !Instant.now().isBefore(deadline.get())) {
+      throw new RunnerException(ErrorCode.EXPIRED, plugin, "command expired at " + deadline.get() + " before it ran");
+    }
+    PluginManifest manifest = manager.manifest(plugin).orElseThrow(() -> new PluginNotFoundException(plugin,
+        "plugin " + plugin + " is not registered on worker " + workerId));
+    String method = command.method().orElseThrow();
+    return guards.call(manifest, method, deadline, attempts,
+        () -> manager.execute(plugin, method, command.args(), deadline, delivery.traceparent()));
+  }
+
+  private JsonNode register(Command command) throws RunnerException {
+    String plugin = command.plugin().orElseThrow();
+    var info = manager.register(plugin, command.rebuild(), null);
+    String buildId = command.rebuild() ? command.id() : "";
+    controlPlane.registered(plugin, info.version().orElse(""), buildId);
+    return PluginInfoJson.toJson(manager.get(plugin).orElse(info));
+  }
+
+  private JsonNode unregister(Command command) throws RunnerException {
+    String plugin = command.plugin().orElseThrow();
+    boolean local = manager.isRegistered(plugin);
+    if (!local && !controlPlane.isRegistered(plugin)) {
+      throw new PluginNotFoundException(plugin, "plugin " + plugin + " is not registered");
+    }
+    if (local) {
+      manager.unregister(plugin);
+    }
+    controlPlane.unregistered(plugin);
+    return JsonNodeFactory.instance.objectNode().put("id", plugin).put("registered", false);
+  }
+
+  private JsonNode build(Command command) throws RunnerException {
+    String plugin = command.plugin().orElseThrow();
+    try {
+      BuildResult build = manager.build(plugin, null);
+      return JsonNodeFactory.instance.objectNode().put("id", plugin).put("built", true)
+          .put("duration_ms", build.duration().toMillis()).put("output", tail(build.outputTail()));
+    } catch (BuildFailedException e) {
+      throw new RunnerException(ErrorCode.BUILD_FAILED, plugin, e.getMessage() + "; output:\n"
+          + tail(e.result().outputTail()));
+    }
+  }
+
+  private JsonNode get(Command command) throws RunnerException {
+    String plugin = command.plugin().orElseThrow();
+    ObjectNode info = manager.get(plugin).map(PluginInfoJson::toJson)
+        .orElseThrow(() -> new PluginNotFoundException(plugin, "no plugin " + plugin + " on worker " + workerId));
+    return info.put("circuit", guards.circuitState(plugin));
+  }
+
+  private JsonNode list() {
+    ObjectNode data = JsonNodeFactory.instance.objectNode();
+    ArrayNode plugins = data.putArray("plugins");
+    manager.list().forEach(info -> plugins.add(PluginInfoJson.toJson(info)));
+    return data;
+  }
+
+  private Result failure(String id, Optional<String> type, Optional<String> plugin, Optional<String> method,
+                         RunnerException error, int attempts, Delivery delivery) {
+    return new Result(id, type, plugin, method, false, Optional.empty(),
+        Optional.of(new Result.Failure(error.code(), error.getMessage())), workerId, attempts,
+        delivery.deliveryCount(), delivery.receivedAt(), Instant.now());
+  }
+
+  private static String tail(String output) {
+    return output.length() <= MAX_BUILD_OUTPUT_IN_RESULT ? output
+        : "…" + output.substring(output.length() - MAX_BUILD_OUTPUT_IN_RESULT);
+  }
+}

@@ -1,0 +1,27 @@
+package io.jankrunner.dispatch;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jankrunner.plugin.PluginInfo;
+
+/** A plugin's {@link PluginInfo} as JSON, for results and the CLI. */
+public final class PluginInfoJson {
+
+  private PluginInfoJson() {}
+
+  public static ObjectNode toJson(PluginInfo info) {
+    ObjectNode node = JsonNodeFactory.instance.objectNode();
+    node.put("id", info.id().orElse(null));
+    node.put("name", info.name().orElse(null));
+    node.put("version", info.version().orElse(null));
+    node.put("status", info.status());
+    node.put("registered", info.registered());
+    node.put("directory", info.directory().toString());
+    info.reason().ifPresent(reason -> node.put("reason", reason));
+    info.pid().ifPresent(pid -> node.put("pid", pid));
+    if (info.registered()) {
+      node.put("in_flight", info.inFlight());
+    }
+    return node;
+  }
+}

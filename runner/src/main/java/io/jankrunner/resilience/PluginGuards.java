@@ -1,0 +1,175 @@
+package io.jankrunner.resilience;
+
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadFullException;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import io.github.resilience4j.retry.RetryRegistry;
+import io.jankrunner.ErrorCode;
+import io.jankrunner.RunnerException;
+import io.jankrunner.plugin.PluginManifest;
+import io.jankrunner.plugin.PluginStartException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import io.github.resilience4j.core.functions.CheckedSupplier;
+
+/**
+ * resilience4j around every plugin call, one instance of each per plugin id:
+ * Bulkhead (at most {@code runner.max_concurrency} calls at once) → deadline → Retry (retriable
+ * errors only; after a call reached a process that then died, only for
+ * {@code idempotent_methods}) → CircuitBreaker (open: {@code PLUGIN_UNAVAILABLE} at once).
+ *
+ * <p>The deadline is enforced by the call itself (the gRPC deadline), not a TimeLimiter
+ * thread: the remaining time travels to the plugin, and no retry starts once it has passed.
+ */
+public final class PluginGuards {
+
+  /** How long a call waits for a bulkhead permit before it counts as overload. */
+  public static final Duration DEFAULT_BULKHEAD_WAIT = Duration.ofSeconds(5);
+  public static final CircuitBreakerConfig DEFAULT_CIRCUIT_BREAKER = CircuitBreakerConfig.custom()
+      .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+      .slidingWindowSize(20)
+      .minimumNumberOfCalls(10)
+      .failureRateThreshold(50)
+      .waitDurationInOpenState(Duration.ofSeconds(10))
+      .permittedNumberOfCallsInHalfOpenState(2)
+      // A plugin that answers with an error is working; only unreachable or silent ones trip it.
+      .recordException(PluginGuards::isOutage)
+      .build();
+
+  private final BulkheadRegistry bulkheads = BulkheadRegistry.ofDefaults();
+  private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(DEFAULT_CIRCUIT_BREAKER);
+  private final RetryRegistry retries = RetryRegistry.ofDefaults();
+  private final Duration bulkheadWait;
+
+  public PluginGuards(Duration bulkheadWait) {
+    this.bulkheadWait = bulkheadWait;
+  }
+
+  /** One guarded unit of work: a single plugin call. */
+  @FunctionalInterface
+  public interface Call<T> {
+    T run() throws RunnerException;
+  }
+
+  /** The outcome with the number of attempts made. */
+  public record Outcome<T>(T value, int attempts) {}
+
+  /** Publishes every circuit breaker transition of every plugin (for status events). */
+  public void onCircuitChange(CircuitListener listener) {
+    breakers.getEventPublisher().onEntryAdded(added -> added.getAddedEntry().getEventPublisher()
+        .onStateTransition(event -> listener.changed(event.getCircuitBreakerName(),
+            event.getStateTransition().getFromState().name(), event.getStateTransition().getToState().name())));
+  }
+
+  /** Receives circuit breaker transitions. */
+  @FunctionalInterface
+  public interface CircuitListener {
+    void changed(String pluginId, String from, String to);
+  }
+
+  /**
+   * Runs {@code call} under the plugin's guards.
+   *
+   * @param attempts incremented for every attempt, so a failure still reports how many were made
+   * @throws RunnerException OVERLOADED when the bulkhead stays full, PLUGIN_UNAVAILABLE when the
+   *     circuit is open, TIMEOUT when the deadline passes, or the call's own error
+   */
+  public <T> T call(PluginManifest manifest, String method, Optional<Instant> deadline, AtomicInteger attempts,
+                    Call<T> call) throws RunnerException {
+    String id = manifest.id();
+    Bulkhead bulkhead = bulkhead(manifest);
+    try {
+      bulkhead.acquirePermission();
+    } catch (BulkheadFullException e) {
+      throw new RunnerException(ErrorCode.OVERLOADED, id, "plugin " + id + " already has "
+          + bulkhead.getBulkheadConfig().getMaxConcurrentCalls() + " calls in flight (runner.max_concurrency)");
+    }
+    try {
+      CircuitBreaker breaker = breaker(id);
+      AtomicReference<RunnerException> last = new AtomicReference<>();
+      CheckedSupplier<T> attempt = () -> {
+        if (deadline.isPresent() && !Instant.now().isBefore(deadline.get())) {
+          RunnerException previous = last.get();
+          throw new RunnerException(ErrorCode.TIMEOUT, id, "deadline passed after " + attempts.get() + " attempt(s)"
+              + (previous == null ? "" : "; last error: " + previous.getMessage()));
+        }
+        attempts.incrementAndGet();
+        try {
+          return call.run();
+        } catch (RunnerException e) {
+          last.set(e);
+          throw e;
+        }
+      };
+      return Retry.decorateCheckedSupplier(retry(manifest, method),
+          CircuitBreaker.decorateCheckedSupplier(breaker, attempt)).get();
+    } catch (CallNotPermittedException e) {
+      throw new RunnerException(ErrorCode.PLUGIN_UNAVAILABLE, id, "circuit open for " + id
+          + ": too many recent failures; calls resume after " + DEFAULT_CIRCUIT_BREAKER.getWaitIntervalFunctionInOpenState()
+          .apply(1) + " ms");
+    } catch (RunnerException e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new RunnerException(ErrorCode.INTERNAL, id, e.toString(), e);
+    } finally {
+      bulkhead.onComplete();
+    }
+  }
+
+  private Bulkhead bulkhead(PluginManifest manifest) {
+    int max = manifest.runner().maxConcurrency();
+    BulkheadConfig config = BulkheadConfig.custom().maxConcurrentCalls(max).maxWaitDuration(bulkheadWait).build();
+    Bulkhead bulkhead = bulkheads.bulkhead(manifest.id(), () -> config);
+    if (bulkhead.getBulkheadConfig().getMaxConcurrentCalls() != max) {
+      bulkhead.changeConfig(config); // re-registered with another max_concurrency
+    }
+    return bulkhead;
+  }
+
+  private CircuitBreaker breaker(String id) {
+    return breakers.circuitBreaker(id);
+  }
+
+  private Retry retry(PluginManifest manifest, String method) {
+    boolean idempotent = manifest.runner().idempotentMethods().contains(method);
+    String name = manifest.id() + "#" + (idempotent ? "idempotent" : "once");
+    return retries.retry(name, () -> RetryConfig.custom()
+        .maxAttempts(manifest.runner().retry().maxAttempts())
+        .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(manifest.runner().retry().backoff(), 2.0, 0.5))
+        .retryOnException(error -> isRetriable(error, idempotent))
+        .build());
+  }
+
+  /**
+   * Retriable: the process could not be started (nothing ran), or it was unreachable and the
+   * method is idempotent (it may have run). Plugin errors and timeouts are final.
+   */
+  static boolean isRetriable(Throwable error, boolean idempotent) {
+    if (error instanceof PluginStartException) {
+      return true;
+    }
+    return idempotent && error instanceof RunnerException runner && runner.code() == ErrorCode.PLUGIN_UNAVAILABLE;
+  }
+
+  private static boolean isOutage(Throwable error) {
+    return error instanceof RunnerException runner
+        && (runner.code() == ErrorCode.PLUGIN_UNAVAILABLE || runner.code() == ErrorCode.TIMEOUT);
+  }
+
+  /** The breaker's state for a plugin, for {@code get} and tests. */
+  public String circuitState(String pluginId) {
+    return breakers.find(pluginId).map(breaker -> breaker.getState().name().toLowerCase(java.util.Locale.ROOT))
+        .orElse("closed");
+  }
+}

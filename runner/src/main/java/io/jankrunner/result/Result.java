@@ -1,0 +1,42 @@
+package io.jankrunner.result;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.jankrunner.ErrorCode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The answer to one command (DESIGN.md, "Result"): exactly one per handled delivery, keyed by
+ * command id, sent to the command's {@code reply_to}.
+ *
+ * @param type the command's type, when it could be read
+ * @param data for {@code ok}: the plugin's data, or what a control command reports
+ * @param error for {@code error}: code, message, whether retrying may help
+ * @param attempts plugin calls made for this delivery (retries included)
+ * @param deliveryCount how often Kafka has delivered this command (share groups count it)
+ */
+public record Result(String id, Optional<String> type, Optional<String> plugin, Optional<String> method, boolean ok,
+                     Optional<JsonNode> data, Optional<Failure> error, String worker, int attempts, int deliveryCount,
+                     Instant receivedAt, Instant finishedAt) {
+
+  /** What went wrong. */
+  public record Failure(ErrorCode code, String message) {
+    public boolean retriable() {
+      return code.retriable();
+    }
+  }
+
+  public Duration duration() {
+    return Duration.between(receivedAt, finishedAt);
+  }
+
+  public String status() {
+    return ok ? "ok" : "error";
+  }
+
+  /** The same result for another delivery of the same command. */
+  public Result withDeliveryCount(int count) {
+    return new Result(id, type, plugin, method, ok, data, error, worker, attempts, count, receivedAt, finishedAt);
+  }
+}

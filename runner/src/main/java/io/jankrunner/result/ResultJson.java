@@ -1,0 +1,63 @@
+package io.jankrunner.result;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jankrunner.ErrorCode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.Optional;
+
+/** Results as the JSON callers read (DESIGN.md), and back, for the CLI and tests. */
+public final class ResultJson {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private ResultJson() {}
+
+  public static ObjectNode toJson(Result result) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("v", 1);
+    node.put("id", result.id());
+    result.type().ifPresent(type -> node.put("type", type));
+    result.plugin().ifPresent(plugin -> node.put("plugin", plugin));
+    result.method().ifPresent(method -> node.put("method", method));
+    node.put("status", result.status());
+    result.data().ifPresent(data -> node.set("data", data));
+    result.error().ifPresent(error -> node.putObject("error")
+        .put("code", error.code().name())
+        .put("message", error.message())
+        .put("retriable", error.retriable()));
+    node.put("worker", result.worker());
+    node.put("attempts", result.attempts());
+    node.put("delivery_count", result.deliveryCount());
+    node.put("received_at", result.receivedAt().toString());
+    node.put("finished_at", result.finishedAt().toString());
+    node.put("duration_ms", result.duration().toMillis());
+    return node;
+  }
+
+  public static byte[] toBytes(Result result) {
+    try {
+      return JSON.writeValueAsBytes(toJson(result));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static Result fromJson(JsonNode node) {
+    JsonNode error = node.get("error");
+    return new Result(node.path("id").asText(), text(node, "type"), text(node, "plugin"), text(node, "method"),
+        "ok".equals(node.path("status").asText()), Optional.ofNullable(node.get("data")),
+        error == null || error.isNull() ? Optional.empty() : Optional.of(new Result.Failure(
+            ErrorCode.valueOf(error.path("code").asText("INTERNAL")), error.path("message").asText(""))),
+        node.path("worker").asText(""), node.path("attempts").asInt(), node.path("delivery_count").asInt(),
+        Instant.parse(node.path("received_at").asText()), Instant.parse(node.path("finished_at").asText()));
+  }
+
+  private static Optional<String> text(JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    return value == null || value.isNull() ? Optional.empty() : Optional.of(value.asText());
+  }
+}

@@ -1,0 +1,181 @@
+package io.jankrunner.worker;
+
+import io.jankrunner.command.CommandIntake;
+import io.jankrunner.command.Intake;
+import io.jankrunner.dispatch.Dispatcher;
+import io.jankrunner.plugin.PluginManager;
+import io.jankrunner.plugin.PluginManagerConfig;
+import io.jankrunner.registry.RegistryTopic;
+import io.jankrunner.resilience.PluginGuards;
+import io.jankrunner.result.StatusPublisher;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker: creates the topics, catches up with the fleet's registry, then consumes execute
+ * and control commands and answers each on its reply topic, publishing status as it goes.
+ * {@link #close()} is the graceful shutdown: stop fetching, finish or release what is in
+ * flight, stop plugins, publish {@code stopped}.
+ */
+public final class Worker implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(Worker.class);
+
+  private final WorkerConfig config;
+  private final Producer<byte[], byte[]> producer;
+  private final Optional<Producer<byte[], byte[]>> transactional;
+  private final StatusPublisher status;
+  private final PluginManager manager;
+  private final RegistryTopic registry;
+  private final ExecutorService commands = Executors.newVirtualThreadPerTaskExecutor();
+  private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(
+      Thread.ofPlatform().name("worker-heartbeat").daemon(true).factory());
+  private final List<Intake> intakes = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private volatile boolean closed;
+
+  private Worker(WorkerConfig config) throws Exception {
+    this.config = config;
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+      TopicSetup.ensure(admin, config.topics(), 12);
+    }
+    this.producer = new KafkaProducer<>(producerConfig(Optional.empty()), new ByteArraySerializer(),
+        new ByteArraySerializer());
+    this.transactional = config.exactlyOnce()
+        ? Optional.of(new KafkaProducer<>(producerConfig(Optional.of(config.topics().prefix() + ".worker."
+            + config.workerId())), new ByteArraySerializer(), new ByteArraySerializer()))
+        : Optional.empty();
+    this.status = new StatusPublisher(producer, config.topics().status(), config.workerId());
+    this.manager = new PluginManager(PluginManagerConfig.defaults(config.pluginsDir()).withStateDir(config.stateDir()),
+        status);
+    this.registry = new RegistryTopic(config.topics().registry(), config.workerId(), producer, registryConsumer(),
+        manager);
+  }
+
+  /** Starts a worker; returns once it consumes commands. */
+  public static Worker start(WorkerConfig config) throws Exception {
+    Worker worker = new Worker(config);
+    try {
+      worker.run();
+    } catch (Exception e) {
+      worker.close();
+      throw e;
+    }
+    return worker;
+  }
+
+  private void run() throws Exception {
+    thread("registry", registry);
+    if (!registry.awaitCaughtUp(Duration.ofSeconds(60))) {
+      log.warn("registry not read to its end after 60 s; taking commands anyway");
+    }
+    manager.startAutoPlugins();
+    PluginGuards guards = new PluginGuards(PluginGuards.DEFAULT_BULKHEAD_WAIT);
+    guards.onCircuitChange(status::circuit);
+    Dispatcher dispatcher = new Dispatcher(manager, guards, registry, config.workerId(), Dispatcher.DEFAULT_RESULT_CACHE);
+    Intake execute = CommandIntake.execute(config, dispatcher, producer, transactional, commands);
+    Intake control = CommandIntake.control(config, dispatcher, producer, commands);
+    intakes.add(execute);
+    intakes.add(control);
+    thread("execute", execute);
+    thread("control", control);
+    status.worker("started", event -> event.put("mode", config.mode().name().toLowerCase(java.util.Locale.ROOT))
+        .put("exactly_once", config.exactlyOnce()).put("plugins_dir", config.pluginsDir().toString()));
+    heartbeat.scheduleAtFixedRate(() -> status.worker("heartbeat", event -> event.put("plugins",
+            manager.list().stream().filter(info -> info.registered()).count())),
+        config.heartbeatInterval().toMillis(), config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+    log.info("worker {} consuming {} ({} mode{}) from {}", config.workerId(), config.topics().execute(),
+        config.mode().name().toLowerCase(java.util.Locale.ROOT), config.exactlyOnce() ? ", exactly-once" : "",
+        config.bootstrapServers());
+  }
+
+  private void thread(String name, Runnable loop) {
+    Thread thread = Thread.ofPlatform().name("worker-" + name).start(loop);
+    threads.add(thread);
+  }
+
+  public PluginManager plugins() {
+    return manager;
+  }
+
+  public WorkerConfig config() {
+    return config;
+  }
+
+  /** Blocks until the worker has stopped (from another thread's {@link #close()}). */
+  public void awaitStopped() throws InterruptedException {
+    for (Thread thread : List.copyOf(threads)) {
+      thread.join();
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    log.info("worker {} draining", config.workerId());
+    status.worker("draining", event -> { });
+    heartbeat.shutdownNow();
+    intakes.forEach(Intake::stop);
+    registry.stop();
+    for (Thread thread : threads) {
+      try {
+        thread.join(config.shutdownGrace().plusSeconds(10).toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    commands.shutdownNow();
+    manager.close();
+    status.worker("stopped", event -> { });
+    producer.flush();
+    producer.close(Duration.ofSeconds(5));
+    transactional.ifPresent(txn -> txn.close(Duration.ofSeconds(5)));
+    log.info("worker {} stopped", config.workerId());
+  }
+
+  private Map<String, Object> producerConfig(Optional<String> transactionalId) {
+    Map<String, Object> props = new HashMap<>();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, config.workerId() + transactionalId.map(id -> "-txn").orElse(""));
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicSetup.MAX_MESSAGE_BYTES + 64 * 1024);
+    props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+    props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+    props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    transactionalId.ifPresent(id -> props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id));
+    return props;
+  }
+
+  private KafkaConsumer<byte[], byte[]> registryConsumer() {
+    return new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-registry",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+}
