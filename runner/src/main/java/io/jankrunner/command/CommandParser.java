@@ -52,12 +52,14 @@ public final class CommandParser {
     if (bytes == null || bytes.length == 0) {
       return rejected("empty record: a command is a JSON object", null);
     }
-    if (bytes.length > maxBytes) {
-      return rejected("record is " + bytes.length + " bytes, more than the limit of " + maxBytes, null);
-    }
     JsonNode root;
     try {
       root = JSON.readTree(bytes);
+      if (bytes.length > maxBytes) {
+        // Still read for its id and reply topic, so the caller hears why it was refused.
+        return rejected("record is " + bytes.length + " bytes, more than the limit of " + maxBytes,
+            root != null && root.isObject() ? root : null);
+      }
     } catch (JsonProcessingException e) {
       return rejected("not valid JSON: " + e.getOriginalMessage(), null);
     } catch (IOException e) {

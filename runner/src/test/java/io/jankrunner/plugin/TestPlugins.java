@@ -7,18 +7,18 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 
 /** Writes real plugin directories for tests: shell scripts and SDK plugins run from the test classpath. */
-final class TestPlugins {
+public final class TestPlugins {
 
   private TestPlugins() {}
 
   /** The repo's root, where the example plugins live. */
-  static Path repo() {
+  public static Path repo() {
     String repo = System.getProperty("jankrunner.repo");
     Path path = repo != null ? Path.of(repo) : Path.of("..").toAbsolutePath().normalize();
     return path.toAbsolutePath().normalize();
   }
 
-  static String manifest(String id, String binary, String extra) {
+  public static String manifest(String id, String binary, String extra) {
     return """
         {"id": "%s", "name": "%s", "version": "1.0.0", "type": "handler", "binary": "%s",
          "start_timeout": 20000%s}
@@ -26,7 +26,7 @@ final class TestPlugins {
   }
 
   /** A plugin whose binary is the given shell script. */
-  static Path scriptPlugin(Path pluginsDir, String dirName, String id, String script, String extraManifest)
+  public static Path scriptPlugin(Path pluginsDir, String dirName, String id, String script, String extraManifest)
       throws IOException {
     Path dir = Files.createDirectories(pluginsDir.resolve(dirName));
     Files.writeString(dir.resolve("plugin.json"), manifest(id, "./bin/plugin", extraManifest));
@@ -35,7 +35,7 @@ final class TestPlugins {
   }
 
   /** A plugin served by {@code mainClass} from this test JVM's classpath, through the Java SDK. */
-  static Path javaPlugin(Path pluginsDir, String dirName, String id, Class<?> mainClass, String args,
+  public static Path javaPlugin(Path pluginsDir, String dirName, String id, Class<?> mainClass, String args,
                          String extraManifest) throws IOException {
     Path dir = Files.createDirectories(pluginsDir.resolve(dirName));
     Files.writeString(dir.resolve("plugin.json"), manifest(id, "./bin/plugin", extraManifest));
@@ -45,7 +45,7 @@ final class TestPlugins {
   }
 
   /** The java command of this JVM with the flags our processes run with. */
-  static String javaLauncher() {
+  public static String javaLauncher() {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String flags = "--enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto";
     if (Runtime.version().feature() >= 23) {
@@ -54,14 +54,14 @@ final class TestPlugins {
     return java + " " + flags;
   }
 
-  static void executable(Path file, String content) throws IOException {
+  public static void executable(Path file, String content) throws IOException {
     Files.createDirectories(file.getParent());
     Files.writeString(file, content);
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
   }
 
   /** Whether the Go toolchain the Go example needs is installed; tests that need it skip otherwise. */
-  static Optional<String> missingGoToolchain() {
+  public static Optional<String> missingGoToolchain() {
     for (String tool : new String[] {"go", "protoc", "protoc-gen-go", "protoc-gen-go-grpc"}) {
       boolean found = false;
       for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {

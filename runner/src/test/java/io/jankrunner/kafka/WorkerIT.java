@@ -1,0 +1,230 @@
+package io.jankrunner.kafka;
+
+import static io.jankrunner.kafka.TestClient.JSON;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jankrunner.plugin.MisbehavingPlugin;
+import io.jankrunner.plugin.TestPlugins;
+import io.jankrunner.worker.Topics;
+import io.jankrunner.worker.Worker;
+import io.jankrunner.worker.WorkerConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Workers against a real broker: commands in on Kafka, results out on the caller's reply topic,
+ * bad records in the DLQ, registrations shared through the registry topic. Each test has its
+ * own topic prefix, so tests share one broker without seeing each other.
+ */
+class WorkerIT {
+
+  static final String PLUGIN = "test.plugins.echo";
+  static final Duration WAIT = Duration.ofSeconds(60);
+
+  @TempDir Path plugins;
+  @TempDir Path state;
+  private final List<Worker> workers = new ArrayList<>();
+  private TestClient client;
+  private Topics topics;
+  private String replyTo;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    TestPlugins.javaPlugin(plugins, "echo", PLUGIN, MisbehavingPlugin.class, "",
+        "\"runner\": {\"max_concurrency\": 4}");
+    client = new TestClient(TestBroker.bootstrap());
+    topics = new Topics("t" + UUID.randomUUID().toString().substring(0, 8));
+    replyTo = topics.prefix() + ".my-app.replies";
+  }
+
+  @AfterEach
+  void tearDown() {
+    workers.forEach(Worker::close);
+    client.close();
+  }
+
+  Worker startWorker(String id, WorkerConfig.Mode mode, boolean exactlyOnce) throws Exception {
+    Worker worker = Worker.start(new WorkerConfig(TestBroker.bootstrap(), plugins, id, mode, exactlyOnce, topics, 64,
+        1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(10), state.resolve(id)));
+    workers.add(worker);
+    return worker;
+  }
+
+  JsonNode control(String type, String plugin) {
+    String id = type + "-" + UUID.randomUUID();
+    client.send(topics.control(), plugin, TestClient.control(id, type, plugin, replyTo));
+    return client.result(replyTo, id, WAIT);
+  }
+
+  @ParameterizedTest
+  @EnumSource(WorkerConfig.Mode.class)
+  void anExecuteCommandIsAnsweredOnTheCallersReplyTopicKeyedByItsId(WorkerConfig.Mode mode) throws Exception {
+    startWorker("w-1", mode, false);
+    assertEquals("ok", control("register", PLUGIN).path("status").asText());
+
+    ObjectNode command = TestClient.execute("cmd-1", PLUGIN, "echo", replyTo);
+    command.putObject("args").put("name", "Ada").put("n", 42);
+    RecordHeaders headers = new RecordHeaders();
+    String traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    headers.add("traceparent", traceparent.getBytes(StandardCharsets.UTF_8));
+    client.send(topics.execute(), "order-7", TestClient.bytes(command), headers);
+
+    List<ConsumerRecord<byte[], byte[]>> records = client.read(replyTo, WAIT, read -> read.stream()
+        .anyMatch(r -> new String(r.key(), StandardCharsets.UTF_8).equals("cmd-1")));
+    ConsumerRecord<byte[], byte[]> record = records.stream()
+        .filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("cmd-1")).findFirst().orElseThrow();
+    JsonNode result = TestClient.parse(record.value());
+    assertEquals("ok", result.path("status").asText(), result.toString());
+    assertEquals(JSON.readTree("{\"name\":\"Ada\",\"n\":42}"), result.path("data"));
+    assertEquals("execute", result.path("type").asText());
+    assertEquals(PLUGIN, result.path("plugin").asText());
+    assertEquals("w-1", result.path("worker").asText());
+    assertEquals(1, result.path("attempts").asInt());
+    assertEquals(1, result.path("delivery_count").asInt());
+    assertNotNull(record.headers().lastHeader("traceparent"));
+    assertEquals(traceparent, new String(record.headers().lastHeader("traceparent").value(), StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void anUnknownPluginIsAnsweredPluginNotFound() throws Exception {
+    startWorker("w-1", WorkerConfig.Mode.SHARE, false);
+    client.send(topics.execute(), "k", TestClient.execute("cmd-unknown", "com.example.nobody", "x", replyTo));
+
+    JsonNode result = client.result(replyTo, "cmd-unknown", WAIT);
+
+    assertEquals("error", result.path("status").asText());
+    assertEquals("PLUGIN_NOT_FOUND", result.path("error").path("code").asText());
+    assertFalse(result.path("error").path("retriable").asBoolean());
+  }
+
+  @Test
+  void anExpiredCommandIsNotRun() throws Exception {
+    startWorker("w-1", WorkerConfig.Mode.SHARE, false);
+    control("register", PLUGIN);
+    ObjectNode command = TestClient.execute("cmd-expired", PLUGIN, "pid", replyTo)
+        .put("deadline", Instant.now().minusSeconds(5).toString());
+    client.send(topics.execute(), "k", command);
+
+    JsonNode result = client.result(replyTo, "cmd-expired", WAIT);
+
+    assertEquals("EXPIRED", result.path("error").path("code").asText());
+    assertEquals(0, result.path("attempts").asInt());
+  }
+
+  @Test
+  void badRecordsGoToTheDeadLetterTopicWithTheirBytesAndTheCallerIsToldWhenPossible() throws Exception {
+    startWorker("w-1", WorkerConfig.Mode.SHARE, false);
+    byte[] garbage = "{not json".getBytes(StandardCharsets.UTF_8);
+    client.send(topics.execute(), "k1", garbage, new RecordHeaders());
+    client.send(topics.execute(), "k2", TestClient.execute("cmd-badtype", PLUGIN, "echo", replyTo).put("type", "explode"));
+    ObjectNode oversize = TestClient.execute("cmd-big", PLUGIN, "echo", replyTo);
+    oversize.putObject("args").put("blob", "x".repeat(1024 * 1024 + 10));
+    client.send(topics.execute(), "k3", oversize);
+    client.send(topics.execute(), "k4", TestClient.execute("cmd-noplugin", PLUGIN, "echo", replyTo).putNull("plugin"));
+
+    List<ConsumerRecord<byte[], byte[]>> dead = client.read(topics.dlq(), WAIT, read -> read.size() >= 4);
+    assertEquals(4, dead.size());
+    ConsumerRecord<byte[], byte[]> first = dead.stream()
+        .filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("k1")).findFirst().orElseThrow();
+    assertTrue(java.util.Arrays.equals(garbage, first.value()), "original bytes kept");
+    assertEquals("INVALID_COMMAND", header(first, "runner.error.code"));
+    assertTrue(header(first, "runner.error.message").contains("not valid JSON"));
+    assertEquals(topics.execute(), header(first, "runner.error.topic"));
+    assertNotNull(header(first, "runner.error.partition"));
+    assertNotNull(header(first, "runner.error.offset"));
+
+    Map<String, List<JsonNode>> results = client.results(replyTo, 3, WAIT);
+    for (String id : List.of("cmd-badtype", "cmd-big", "cmd-noplugin")) {
+      JsonNode result = results.get(id).getFirst();
+      assertEquals("INVALID_COMMAND", result.path("error").path("code").asText(), result.toString());
+    }
+    assertTrue(results.get("cmd-badtype").getFirst().path("error").path("message").asText().contains("unknown type"));
+
+    // and the worker is still serving
+    control("register", PLUGIN);
+    client.send(topics.execute(), "k", TestClient.execute("cmd-after", PLUGIN, "echo", replyTo));
+    assertEquals("ok", client.result(replyTo, "cmd-after", WAIT).path("status").asText());
+  }
+
+  @Test
+  void registrationsReachEveryWorkerAndALateWorkerCatchesUp() throws Exception {
+    Worker first = startWorker("w-1", WorkerConfig.Mode.SHARE, false);
+    Worker second = startWorker("w-2", WorkerConfig.Mode.SHARE, false);
+
+    JsonNode registered = control("register", PLUGIN);
+
+    assertEquals("ok", registered.path("status").asText(), registered.toString());
+    await().atMost(WAIT).until(() -> first.plugins().isRegistered(PLUGIN) && second.plugins().isRegistered(PLUGIN));
+    Worker late = startWorker("w-3", WorkerConfig.Mode.SHARE, false);
+    assertTrue(late.plugins().isRegistered(PLUGIN), "a worker started later catches up before taking commands");
+
+    JsonNode listed = control("list", null);
+    assertTrue(listed.path("data").path("plugins").toString().contains(PLUGIN));
+    JsonNode got = control("get", PLUGIN);
+    assertEquals("ok", got.path("status").asText());
+
+    JsonNode unregistered = control("unregister", PLUGIN);
+    assertEquals("ok", unregistered.path("status").asText(), unregistered.toString());
+    await().atMost(WAIT).until(() -> !first.plugins().isRegistered(PLUGIN) && !second.plugins().isRegistered(PLUGIN)
+        && !late.plugins().isRegistered(PLUGIN));
+    assertEquals("PLUGIN_NOT_FOUND", control("unregister", PLUGIN).path("error").path("code").asText());
+  }
+
+  @Test
+  void statusEventsTellPluginStatesAndWorkerLifecycle() throws Exception {
+    Worker worker = startWorker("w-1", WorkerConfig.Mode.SHARE, false);
+    control("register", PLUGIN);
+    client.send(topics.execute(), "k", TestClient.execute("cmd-s", PLUGIN, "echo", replyTo));
+    client.result(replyTo, "cmd-s", WAIT);
+    worker.close();
+
+    List<JsonNode> events = client.read(topics.status(), WAIT, read -> read.stream()
+            .anyMatch(r -> new String(r.value(), StandardCharsets.UTF_8).contains("\"stopped\"") && new String(r.value(),
+                StandardCharsets.UTF_8).contains("\"worker\"")))
+        .stream().map(r -> TestClient.parse(r.value())).toList();
+    List<String> pluginStates = events.stream().filter(e -> e.path("kind").asText().equals("plugin"))
+        .map(e -> e.path("state").asText()).toList();
+    assertTrue(pluginStates.containsAll(List.of("stopped", "starting", "ready", "running", "stopping")), pluginStates.toString());
+    List<String> workerStates = events.stream().filter(e -> e.path("kind").asText().equals("worker"))
+        .map(e -> e.path("state").asText()).distinct().toList();
+    assertTrue(workerStates.containsAll(List.of("started", "draining", "stopped")), workerStates.toString());
+  }
+
+  @Test
+  void gracefulShutdownLeavesNoPluginProcess() throws Exception {
+    Worker worker = startWorker("w-1", WorkerConfig.Mode.SHARE, false);
+    control("register", PLUGIN);
+    client.send(topics.execute(), "k", TestClient.execute("cmd-pid", PLUGIN, "pid", replyTo));
+    long pid = client.result(replyTo, "cmd-pid", WAIT).path("data").path("pid").asLong();
+    assertTrue(ProcessHandle.of(pid).isPresent());
+
+    worker.close();
+
+    assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
+  }
+
+  private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+    var header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  }
+}
