@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
 final class RecordHandler {
 
   private static final Logger log = LoggerFactory.getLogger(RecordHandler.class);
+  /** Below the broker's default {@code group.share.delivery.count.limit} of 5. */
+  static final int RELEASE_LIMIT = 4;
 
   /** What became of a record. */
   enum Outcome {
@@ -67,7 +69,10 @@ final class RecordHandler {
 
   private Handled answer(Command command, Delivery delivery) {
     Result result = dispatcher.handle(command, delivery);
-    if (canRelease && result.error().map(error -> error.code() == ErrorCode.OVERLOADED).orElse(false)) {
+    // Released records come back with a higher delivery count; the broker archives a record after
+    // its last allowed delivery, so that one is answered OVERLOADED instead of being lost.
+    if (canRelease && delivery.deliveryCount() < RELEASE_LIMIT
+        && result.error().map(error -> error.code() == ErrorCode.OVERLOADED).orElse(false)) {
       dispatcher.forget(command.id());
       return new Handled(Outcome.RELEASE, List.of(), Optional.of(command.id()));
     }

@@ -50,9 +50,12 @@ final class OutputDrain implements Runnable {
     this.lineSink = lineSink;
   }
 
-  /** Starts draining on a virtual thread. */
+  /**
+   * Starts draining on a platform thread. Not a virtual one: a blocking read of a pipe pins its
+   * carrier, and two quiet plugins would then starve every virtual thread of a 2-core worker.
+   */
   OutputDrain start(String threadName) {
-    Thread.ofVirtual().name(threadName).start(this);
+    Thread.ofPlatform().name(threadName).daemon(true).stackSize(256 * 1024).start(this);
     return this;
   }
 

@@ -167,6 +167,8 @@ public final class Worker implements AutoCloseable {
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
     props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
     transactionalId.ifPresent(id -> props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id));
+    // A worker that dies mid-transaction blocks read_committed readers until the broker aborts it.
+    transactionalId.ifPresent(id -> props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 10_000));
     return props;
   }
 

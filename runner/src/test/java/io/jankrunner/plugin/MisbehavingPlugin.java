@@ -33,6 +33,10 @@ public final class MisbehavingPlugin {
         Runtime.getRuntime().halt(3);
         yield args;
       }
+      case "slow" -> {
+        Thread.sleep(args.path("ms").asLong(100));
+        yield args;
+      }
       case "fail" -> throw new PluginException("failing on purpose");
       case "pid" -> args.put("pid", ProcessHandle.current().pid());
       default -> throw PluginException.unknownMethod(method);
