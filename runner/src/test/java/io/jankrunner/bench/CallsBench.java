@@ -15,6 +15,7 @@ import io.grpc.stub.StreamObserver;
 import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.plugin.PluginStateListener;
+import io.jankrunner.protocol.Handshake;
 import io.jankrunner.protocol.JsonValues;
 import io.jankrunner.proto.ExecuteRequest;
 import io.jankrunner.proto.ExecuteResponse;
@@ -52,6 +53,9 @@ public final class CallsBench {
     long[] raw = rawGrpc(payload, warmup, calls);
     figures.put("raw_p50_us", micros(percentile(raw, 50)));
     figures.put("raw_p99_us", micros(percentile(raw, 99)));
+    long[] direct = directToGoPlugin(plugins.resolve("hello-go"), payload, warmup, calls);
+    figures.put("go_direct_p50_us", micros(percentile(direct, 50)));
+    figures.put("go_direct_p99_us", micros(percentile(direct, 99)));
 
     Path state = Files.createTempDirectory("bench-state");
     try (PluginManager manager = new PluginManager(PluginManagerConfig.defaults(plugins).withStateDir(state),
@@ -73,15 +77,22 @@ public final class CallsBench {
     figures.put("java_ratio", round((double) figures.get("java_p50_us") / rawP50));
     figures.put("go_overhead_p50_us", round((double) figures.get("go_p50_us") - rawP50));
     figures.put("java_overhead_p50_us", round((double) figures.get("java_p50_us") - rawP50));
+    figures.put("go_vs_direct_ratio", round((double) figures.get("go_p50_us") / (double) figures.get("go_direct_p50_us")));
+    figures.put("go_overhead_vs_direct_p50_us",
+        round((double) figures.get("go_p50_us") - (double) figures.get("go_direct_p50_us")));
     figures.put("calls", calls);
 
     System.out.printf(Locale.ROOT, "raw grpc (unix socket, in-process server): p50 %.1f µs  p99 %.1f µs%n",
         figures.get("raw_p50_us"), figures.get("raw_p99_us"));
+    System.out.printf(Locale.ROOT, "raw grpc straight to the Go plugin process:  p50 %.1f µs  p99 %.1f µs%n",
+        figures.get("go_direct_p50_us"), figures.get("go_direct_p99_us"));
     for (String name : new String[] {"go", "java"}) {
       System.out.printf(Locale.ROOT, "%-4s through the manager: p50 %.1f µs  p99 %.1f µs  = %.2f× raw p50 "
               + "(+%.1f µs); cold start %.1f ms%n", name, figures.get(name + "_p50_us"), figures.get(name + "_p99_us"),
           figures.get(name + "_ratio"), figures.get(name + "_overhead_p50_us"), figures.get(name + "_cold_start_ms"));
     }
+    System.out.printf(Locale.ROOT, "the manager's own cost on the Go plugin: +%.1f µs p50 (%.2f× a direct call)%n",
+        figures.get("go_overhead_vs_direct_p50_us"), figures.get("go_vs_direct_ratio"));
     System.out.println(JSON.writeValueAsString(figures));
   }
 
@@ -126,6 +137,40 @@ public final class CallsBench {
       server.shutdownNow();
       serverLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * The second floor: the built Go plugin launched by hand (same handshake environment) and
+   * called with a raw grpc-java stub on its socket. The difference to the manager's figure is
+   * what the manager itself costs.
+   */
+  private static long[] directToGoPlugin(Path dir, ObjectNode payload, int warmup, int calls) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(dir.resolve("bin/hello-world").toString()).directory(dir.toFile())
+        .redirectError(ProcessBuilder.Redirect.DISCARD);
+    builder.environment().put(Handshake.MAGIC_COOKIE_KEY, Handshake.MAGIC_COOKIE_VALUE);
+    builder.environment().put(Handshake.PROTOCOL_VERSIONS_ENV, "1");
+    Process process = builder.start();
+    EventLoopGroup loop = new EpollEventLoopGroup(2);
+    ManagedChannel channel = null;
+    try {
+      String line = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream())).readLine();
+      Handshake handshake = Handshake.parse(line);
+      channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(handshake.address()))
+          .channelType(EpollDomainSocketChannel.class).eventLoopGroup(loop).usePlaintext().directExecutor()
+          .overrideAuthority("localhost").build();
+      PluginServiceGrpc.PluginServiceBlockingStub stub = PluginServiceGrpc.newBlockingStub(channel);
+      ExecuteRequest request = ExecuteRequest.newBuilder().setMethod("echo")
+          .putAllArgs(JsonValues.toAnyMap(payload)).build();
+      return measure(warmup, calls, () -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).execute(request));
+    } finally {
+      if (channel != null) {
+        channel.shutdownNow();
+      }
+      process.destroy();
+      process.waitFor(5, TimeUnit.SECONDS);
+      process.destroyForcibly();
+      loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
   }
 

@@ -211,6 +211,29 @@ class WorkerIT {
   }
 
   @Test
+  void aSlowPluginWithAFullBulkheadHoldsFetchingBackAndEveryCommandIsAnsweredOnce() throws Exception {
+    TestPlugins.javaPlugin(plugins, "slow", "test.plugins.slow", MisbehavingPlugin.class, "",
+        "\"runner\": {\"max_concurrency\": 2}");
+    startWorker("w-1", WorkerConfig.Mode.SHARE, false);
+    control("register", "test.plugins.slow");
+    for (int i = 0; i < 40; i++) {
+      ObjectNode command = TestClient.execute("slow-" + i, "test.plugins.slow", "slow", replyTo);
+      command.putObject("args").put("ms", 300);
+      client.sendAsync(topics.execute(), "k" + i, command);
+    }
+    client.flush();
+
+    Map<String, List<JsonNode>> results = client.results(replyTo, 41, Duration.ofSeconds(120));
+    results.keySet().removeIf(id -> !id.startsWith("slow-"));
+
+    assertEquals(40, results.size(), "every command answered");
+    results.forEach((id, answers) -> {
+      assertEquals(1, answers.size(), id + " answered more than once");
+      assertEquals("ok", answers.getFirst().path("status").asText(), answers.getFirst().toString());
+    });
+  }
+
+  @Test
   void gracefulShutdownLeavesNoPluginProcess() throws Exception {
     Worker worker = startWorker("w-1", WorkerConfig.Mode.SHARE, false);
     control("register", PLUGIN);
