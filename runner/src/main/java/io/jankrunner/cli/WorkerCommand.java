@@ -35,9 +35,13 @@ final class WorkerCommand implements Callable<Integer> {
       description = "Group mode: results and offsets in one transaction (env JANK_EXACTLY_ONCE).")
   boolean exactlyOnce;
 
+  @Option(names = "--consumers", paramLabel = "N", defaultValue = "${env:JANK_CONSUMERS:-1}",
+      description = "Execute consumers in this worker (env JANK_CONSUMERS; default ${DEFAULT-VALUE}).")
+  int consumers;
+
   @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "${env:JANK_MAX_IN_FLIGHT:-256}",
-      description = "Execute commands in progress at once; no more are fetched until some finish "
-          + "(env JANK_MAX_IN_FLIGHT; default ${DEFAULT-VALUE}).")
+      description = "Execute commands one consumer has in progress at once; it fetches no more until they "
+          + "finish (env JANK_MAX_IN_FLIGHT; default ${DEFAULT-VALUE}).")
   int maxInFlight;
 
   @Option(names = "--max-command-bytes", paramLabel = "N", defaultValue = "1048576",
@@ -52,7 +56,7 @@ final class WorkerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     WorkerConfig config = new WorkerConfig(kafka.bootstrap, pluginsDir != null ? pluginsDir : defaultPluginsDir(),
         workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(), mode, exactlyOnce, kafka.topics(),
-        maxInFlight, maxCommandBytes, WorkerConfig.DEFAULT_HEARTBEAT, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
+        consumers, maxInFlight, maxCommandBytes, WorkerConfig.DEFAULT_HEARTBEAT, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
         stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"),
             "jank-runner-" + System.getProperty("user.name"), "processes"));
     Worker worker = Worker.start(config);

@@ -20,9 +20,10 @@ public final class CommandIntake {
 
   private CommandIntake() {}
 
-  /** Execute commands, in the worker's mode. */
+  /** Execute commands, in the worker's mode; {@code index} tells this worker's consumers apart. */
   public static Intake execute(WorkerConfig config, Dispatcher dispatcher, Producer<byte[], byte[]> producer,
-                               Optional<Producer<byte[], byte[]>> transactional, ExecutorService workers) {
+                               Optional<Producer<byte[], byte[]>> transactional, ExecutorService workers,
+                               int index) {
     CommandParser parser = new CommandParser(config.maxCommandBytes(), config.topics().results());
     Emitter emitter = new Emitter(producer);
     String topic = config.topics().execute();
@@ -31,7 +32,7 @@ public final class CommandIntake {
       KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(Map.of(
           ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
           ConsumerConfig.GROUP_ID_CONFIG, config.topics().workersGroup(),
-          ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-execute",
+          ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-execute-" + index,
           ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxInFlight(),
           ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit",
           ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2)),
@@ -39,7 +40,7 @@ public final class CommandIntake {
       return new ShareIntake(consumer, topic, handler, emitter, workers, config.shutdownGrace());
     }
     RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), false);
-    KafkaConsumer<byte[], byte[]> consumer = groupConsumer(config, config.topics().workersGroup(), "-execute",
+    KafkaConsumer<byte[], byte[]> consumer = groupConsumer(config, config.topics().workersGroup(), "-execute-" + index,
         config.maxInFlight(), Duration.ofMinutes(5), config.exactlyOnce());
     return new GroupIntake(consumer, topic, handler, emitter, transactional, workers);
   }

@@ -42,7 +42,7 @@ public final class Worker implements AutoCloseable {
 
   private final WorkerConfig config;
   private final Producer<byte[], byte[]> producer;
-  private final Optional<Producer<byte[], byte[]>> transactional;
+  private final List<Producer<byte[], byte[]>> transactional = new ArrayList<>();
   private final StatusPublisher status;
   private final PluginManager manager;
   private final RegistryTopic registry;
@@ -60,10 +60,6 @@ public final class Worker implements AutoCloseable {
     }
     this.producer = new KafkaProducer<>(producerConfig(Optional.empty()), new ByteArraySerializer(),
         new ByteArraySerializer());
-    this.transactional = config.exactlyOnce()
-        ? Optional.of(new KafkaProducer<>(producerConfig(Optional.of(config.topics().prefix() + ".worker."
-            + config.workerId())), new ByteArraySerializer(), new ByteArraySerializer()))
-        : Optional.empty();
     this.status = new StatusPublisher(producer, config.topics().status(), config.workerId());
     this.manager = new PluginManager(PluginManagerConfig.defaults(config.pluginsDir()).withStateDir(config.stateDir()),
         status);
@@ -92,11 +88,21 @@ public final class Worker implements AutoCloseable {
     PluginGuards guards = new PluginGuards(PluginGuards.DEFAULT_BULKHEAD_WAIT);
     guards.onCircuitChange(status::circuit);
     Dispatcher dispatcher = new Dispatcher(manager, guards, registry, config.workerId(), Dispatcher.DEFAULT_RESULT_CACHE);
-    Intake execute = CommandIntake.execute(config, dispatcher, producer, transactional, commands);
+    // Several consumers per worker: while one waits for its batch to be acknowledged, another fetches.
+    for (int i = 0; i < config.consumers(); i++) {
+      Optional<Producer<byte[], byte[]>> txn = Optional.empty();
+      if (config.exactlyOnce()) {
+        // One transactional id per consumer, stable across restarts of this worker id (fencing).
+        txn = Optional.of(new KafkaProducer<>(producerConfig(Optional.of(config.topics().prefix() + ".worker."
+            + config.workerId() + "." + i)), new ByteArraySerializer(), new ByteArraySerializer()));
+        transactional.add(txn.get());
+      }
+      Intake execute = CommandIntake.execute(config, dispatcher, producer, txn, commands, i);
+      intakes.add(execute);
+      thread("execute-" + i, execute);
+    }
     Intake control = CommandIntake.control(config, dispatcher, producer, commands);
-    intakes.add(execute);
     intakes.add(control);
-    thread("execute", execute);
     thread("control", control);
     status.worker("started", event -> event.put("mode", config.mode().name().toLowerCase(java.util.Locale.ROOT))
         .put("exactly_once", config.exactlyOnce()).put("plugins_dir", config.pluginsDir().toString()));
@@ -151,7 +157,7 @@ public final class Worker implements AutoCloseable {
     status.worker("stopped", event -> { });
     producer.flush();
     producer.close(Duration.ofSeconds(5));
-    transactional.ifPresent(txn -> txn.close(Duration.ofSeconds(5)));
+    transactional.forEach(txn -> txn.close(Duration.ofSeconds(5)));
     log.info("worker {} stopped", config.workerId());
   }
 

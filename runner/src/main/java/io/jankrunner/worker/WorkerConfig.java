@@ -7,12 +7,13 @@ import java.time.Duration;
  * How a worker runs. Every field has a command-line option and an environment variable
  * ({@code scripts/runner worker --help}).
  *
- * @param maxInFlight execute commands one worker works on at once; it fetches no more until
- *     some finish (backpressure, not a buffer)
+ * @param consumers execute consumers in this worker, each with its own poll loop
+ * @param maxInFlight execute commands one consumer works on at once; it fetches no more until
+ *     they finish (backpressure, not a buffer)
  * @param exactlyOnce group mode only: results and offsets in one Kafka transaction
  */
 public record WorkerConfig(String bootstrapServers, Path pluginsDir, String workerId, Mode mode, boolean exactlyOnce,
-                           Topics topics, int maxInFlight, int maxCommandBytes, Duration heartbeatInterval,
+                           Topics topics, int consumers, int maxInFlight, int maxCommandBytes, Duration heartbeatInterval,
                            Duration shutdownGrace, Path stateDir) {
 
   /** How execute commands are consumed. */
@@ -24,12 +25,16 @@ public record WorkerConfig(String bootstrapServers, Path pluginsDir, String work
   }
 
   public static final int DEFAULT_MAX_IN_FLIGHT = 256;
+  public static final int DEFAULT_CONSUMERS = 1;
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(20);
 
   public WorkerConfig {
     if (exactlyOnce && mode != Mode.GROUP) {
       throw new IllegalArgumentException("--exactly-once needs --mode group: share groups have no transactions");
+    }
+    if (consumers < 1) {
+      throw new IllegalArgumentException("a worker needs at least one consumer");
     }
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("max in-flight must be at least 1");

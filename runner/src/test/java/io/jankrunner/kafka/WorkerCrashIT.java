@@ -77,7 +77,7 @@ class WorkerCrashIT {
   private Map<String, List<JsonNode>> runAndKill(WorkerConfig.Mode mode, boolean exactlyOnce) throws Exception {
     String replyTo = topics.results();
     survivor = Worker.start(new WorkerConfig(TestBroker.bootstrap(), plugins, "survivor", mode, exactlyOnce, topics,
-        64, 1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(5), state.resolve("survivor")));
+        2, 64, 1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(5), state.resolve("survivor")));
     String registerId = "register-" + UUID.randomUUID();
     client.send(topics.control(), PLUGIN, TestClient.control(registerId, "register", PLUGIN, replyTo));
     assertEquals("ok", client.result(replyTo, registerId, Duration.ofSeconds(60)).path("status").asText());

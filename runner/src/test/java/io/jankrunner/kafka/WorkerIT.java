@@ -64,7 +64,7 @@ class WorkerIT {
   }
 
   Worker startWorker(String id, WorkerConfig.Mode mode, boolean exactlyOnce) throws Exception {
-    Worker worker = Worker.start(new WorkerConfig(TestBroker.bootstrap(), plugins, id, mode, exactlyOnce, topics, 64,
+    Worker worker = Worker.start(new WorkerConfig(TestBroker.bootstrap(), plugins, id, mode, exactlyOnce, topics, 2, 64,
         1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(10), state.resolve(id)));
     workers.add(worker);
     return worker;
@@ -182,6 +182,11 @@ class WorkerIT {
     assertTrue(listed.path("data").path("plugins").toString().contains(PLUGIN));
     JsonNode got = control("get", PLUGIN);
     assertEquals("ok", got.path("status").asText());
+    assertEquals("closed", got.path("data").path("circuit").asText());
+    // This test plugin ships its binary and no build script: the build is refused, with the reason.
+    JsonNode built = control("build", PLUGIN);
+    assertEquals("BUILD_FAILED", built.path("error").path("code").asText(), built.toString());
+    assertTrue(built.path("error").path("message").asText().contains("no scripts/build.sh"));
 
     JsonNode unregistered = control("unregister", PLUGIN);
     assertEquals("ok", unregistered.path("status").asText(), unregistered.toString());
