@@ -22,7 +22,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -236,6 +241,31 @@ class WorkerIT {
       assertEquals(1, answers.size(), id + " answered more than once");
       assertEquals("ok", answers.getFirst().path("status").asText(), answers.getFirst().toString());
     });
+  }
+
+  @Test
+  void aCommandRunningLongerThanItsShareLockKeepsItAndRunsOnce() throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, TestBroker.bootstrap()))) {
+      // The shortest lock the broker allows by default, so the test stays short.
+      admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, topics.workersGroup()),
+          List.of(new AlterConfigOp(new ConfigEntry("share.record.lock.duration.ms", "15000"),
+              AlterConfigOp.OpType.SET)))).all().get();
+    }
+    startWorker("w-1", WorkerConfig.Mode.SHARE, false);
+    startWorker("w-2", WorkerConfig.Mode.SHARE, false);
+    control("register", PLUGIN);
+    ObjectNode command = TestClient.execute("cmd-long", PLUGIN, "slow", replyTo).put("timeout_ms", 60_000);
+    command.putObject("args").put("ms", 24_000);
+    client.send(topics.execute(), "k", command);
+
+    // Well past the 15 s lock: had it expired, the other worker (or this one) would run it again.
+    List<ConsumerRecord<byte[], byte[]>> records = client.read(replyTo, Duration.ofSeconds(45), read -> false);
+    List<JsonNode> answers = records.stream().filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("cmd-long"))
+        .map(r -> TestClient.parse(r.value())).toList();
+
+    assertEquals(1, answers.size(), answers.toString());
+    assertEquals("ok", answers.getFirst().path("status").asText(), answers.getFirst().toString());
+    assertEquals(1, answers.getFirst().path("delivery_count").asInt());
   }
 
   @Test
