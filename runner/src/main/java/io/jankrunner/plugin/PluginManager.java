@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -48,6 +49,9 @@ public final class PluginManager implements AutoCloseable {
   private final PluginBuilder builder;
   private final EventLoopGroup eventLoop;
   private final Map<String, RegisteredPlugin> registered = new ConcurrentHashMap<>();
+  private static final Duration REAP_INTERVAL = Duration.ofMillis(250);
+  private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(
+      Thread.ofPlatform().name("plugin-reaper").daemon(true).factory());
   private volatile boolean closed;
 
   public PluginManager(PluginManagerConfig config, PluginStateListener listener) throws IOException {
@@ -61,6 +65,8 @@ public final class PluginManager implements AutoCloseable {
         config.buildTimeout());
     // One small event loop serves every plugin channel; calls block on virtual threads, not here.
     this.eventLoop = new EpollEventLoopGroup(2, Thread.ofPlatform().name("plugin-grpc-", 0).daemon(true).factory());
+    reaper.scheduleWithFixedDelay(this::reapIdle, REAP_INTERVAL.toMillis(), REAP_INTERVAL.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   public PluginManagerConfig config() {
@@ -184,7 +190,10 @@ public final class PluginManager implements AutoCloseable {
     Instant bound = now.plus(reg.manifest().runner().timeout().orElse(config.defaultCallTimeout()));
     Instant effective = deadline.filter(d -> d.isBefore(bound)).orElse(bound);
     PluginProcess process = ensureStarted(reg, effective);
-    reg.callStarted();
+    while (!reg.tryReserveCall(process)) {
+      // Reaped as idle or crashed between the lookup and the call: start it again.
+      process = ensureStarted(reg, effective);
+    }
     try {
       return process.execute(method, args, effective, traceparent);
     } finally {
@@ -314,6 +323,26 @@ public final class PluginManager implements AutoCloseable {
         plugin.reason(), OptionalLong.empty(), 0);
   }
 
+  /**
+   * Serverless scale to zero: a plugin idle for its {@code runner.idle_ttl_ms} is stopped, unless
+   * it asks to be kept warm ({@code min_instances} ≥ 1, or an idle TTL of 0).
+   */
+  private void reapIdle() {
+    for (RegisteredPlugin reg : registered.values()) {
+      PluginManifest.RunnerSettings settings = reg.manifest().runner();
+      if (settings.minInstances() > 0 || settings.idleTtl().isZero()) {
+        continue;
+      }
+      try {
+        if (reg.stopIfIdle(settings.idleTtl(), config.stopGrace())) {
+          log.info("stopped {}: idle for {} ms", reg.id(), settings.idleTtl().toMillis());
+        }
+      } catch (RuntimeException e) {
+        log.warn("could not reap idle plugin {}: {}", reg.id(), e.toString());
+      }
+    }
+  }
+
   /** Stops every plugin (in parallel), then releases threads and the process journal. */
   @Override
   public void close() {
@@ -321,6 +350,7 @@ public final class PluginManager implements AutoCloseable {
       return;
     }
     closed = true;
+    reaper.shutdownNow();
     try (ExecutorService stops = Executors.newVirtualThreadPerTaskExecutor()) {
       for (RegisteredPlugin reg : List.copyOf(registered.values())) {
         stops.submit(() -> reg.stop(config.stopGrace(), "worker shutdown"));

@@ -29,6 +29,7 @@ final class RegisteredPlugin {
   private Optional<String> reason = Optional.empty();
   private int inFlight;
   private volatile PluginProcess process;
+  private volatile long lastActiveNanos = System.nanoTime();
   private volatile boolean unregistered;
 
   RegisteredPlugin(PluginManifest manifest, Path directory, Path binary, PluginStateListener listener) {
@@ -146,17 +147,47 @@ final class RegisteredPlugin {
     return true;
   }
 
-  /** A call is about to be sent: READY becomes RUNNING with the first one. */
-  void callStarted() {
+  /**
+   * Reserves a call on the serving process: READY becomes RUNNING with the first one. False when
+   * there is no serving process any more (it crashed, or was reaped as idle): start it again.
+   */
+  boolean tryReserveCall(PluginProcess expected) {
     stateLock.lock();
     try {
+      if (process != expected || (state != PluginState.READY && state != PluginState.RUNNING)) {
+        return false;
+      }
       inFlight++;
       if (state == PluginState.READY) {
         moveLocked(PluginState.RUNNING, null);
       }
+      return true;
     } finally {
       stateLock.unlock();
     }
+  }
+
+  /**
+   * Scale to zero: stops the process if it has been idle (READY, no call in flight) for at least
+   * {@code ttl}. A call that arrives meanwhile finds no process and cold-starts a new one.
+   */
+  boolean stopIfIdle(Duration ttl, Duration grace) {
+    PluginProcess idle;
+    stateLock.lock();
+    try {
+      if (state != PluginState.READY || inFlight > 0 || process == null
+          || System.nanoTime() - lastActiveNanos < ttl.toNanos()) {
+        return false;
+      }
+      idle = process;
+      process = null;
+      moveLocked(PluginState.STOPPING, "idle for " + ttl.toMillis() + " ms (idle_ttl_ms)");
+    } finally {
+      stateLock.unlock();
+    }
+    idle.stop(grace);
+    moveTo(PluginState.STOPPED, "idle for " + ttl.toMillis() + " ms (idle_ttl_ms)");
+    return true;
   }
 
   /** A call has ended: RUNNING becomes READY when none is left. */
@@ -164,6 +195,7 @@ final class RegisteredPlugin {
     stateLock.lock();
     try {
       inFlight--;
+      lastActiveNanos = System.nanoTime();
       if (inFlight == 0 && state == PluginState.RUNNING) {
         moveLocked(PluginState.READY, null);
       }
@@ -177,6 +209,7 @@ final class RegisteredPlugin {
     stateLock.lock();
     try {
       process = started;
+      lastActiveNanos = System.nanoTime();
       moveLocked(PluginState.READY, null);
       if (inFlight > 0) {
         moveLocked(PluginState.RUNNING, null);

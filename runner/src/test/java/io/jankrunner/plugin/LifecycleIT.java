@@ -65,6 +65,22 @@ class LifecycleIT {
   }
 
   @Test
+  void anIdlePluginIsStoppedAfterItsIdleTtlAndTheNextCallStartsItCold() throws Exception {
+    TestPlugins.javaPlugin(plugins, "brief", "test.plugins.brief", MisbehavingPlugin.class, "",
+        "\"runner\": {\"idle_ttl_ms\": 500}");
+    manager.register("test.plugins.brief");
+    long first = manager.execute("test.plugins.brief", "pid", JSON.createObjectNode()).get("pid").asLong();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> manager.get("test.plugins.brief").orElseThrow().status()
+        .equals("stopped"));
+
+    assertFalse(ProcessHandle.of(first).map(ProcessHandle::isAlive).orElse(false), "scaled to zero");
+    assertTrue(manager.get("test.plugins.brief").orElseThrow().reason().orElse("").contains("idle"));
+    long second = manager.execute("test.plugins.brief", "pid", JSON.createObjectNode()).get("pid").asLong();
+    assertTrue(second != first, "a fresh process served the next call");
+  }
+
+  @Test
   void twoHundredConcurrentCallsAllGetTheirOwnAnswer() throws Exception {
     manager.register(ID);
     List<Future<ObjectNode>> answers = new ArrayList<>();
