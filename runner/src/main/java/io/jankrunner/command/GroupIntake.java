@@ -19,7 +19,6 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,22 +56,7 @@ final class GroupIntake implements Intake {
     try {
       transactional.ifPresent(Producer::initTransactions);
       consumer.subscribe(List.of(topic));
-      while (!stopping) {
-        ConsumerRecords<byte[], byte[]> records;
-        try {
-          records = consumer.poll(Duration.ofMillis(500));
-        } catch (WakeupException e) {
-          continue;
-        }
-        if (!records.isEmpty()) {
-          processBatch(records);
-        }
-      }
-    } catch (RuntimeException e) {
-      if (!stopping) {
-        log.error("group intake on {} failed", topic, e);
-        throw e;
-      }
+      PollLoop.run("group intake on " + topic, () -> stopping, consumer::poll, this::processBatch);
     } finally {
       consumer.close(Duration.ofSeconds(5));
     }

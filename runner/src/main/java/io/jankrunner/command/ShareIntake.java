@@ -16,7 +16,6 @@ import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,22 +57,7 @@ final class ShareIntake implements Intake {
   public void run() {
     try {
       consumer.subscribe(List.of(topic));
-      while (!stopping) {
-        ConsumerRecords<byte[], byte[]> records;
-        try {
-          records = consumer.poll(Duration.ofMillis(500));
-        } catch (WakeupException e) {
-          continue;
-        }
-        if (!records.isEmpty()) {
-          processBatch(records);
-        }
-      }
-    } catch (RuntimeException e) {
-      if (!stopping) {
-        log.error("share intake on {} failed", topic, e);
-        throw e;
-      }
+      PollLoop.run("share intake on " + topic, () -> stopping, consumer::poll, this::processBatch);
     } finally {
       try {
         consumer.commitSync(Duration.ofSeconds(5));
