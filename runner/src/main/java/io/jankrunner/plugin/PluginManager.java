@@ -127,7 +127,8 @@ public final class PluginManager implements AutoCloseable {
       Thread.ofVirtual().name("plugin-swap-" + id).start(() -> old.stop(config.stopGrace(), "replaced by re-register"));
     }
     log.info("registered {} {} from {}", id, manifest.version(), plugin.directory());
-    if (manifest.autoStart()) {
+    // auto_start, or min_instances ≥ 1: warm from registration, not from the first call.
+    if (manifest.autoStart() || manifest.runner().minInstances() > 0) {
       ensureStarted(fresh, Instant.now().plus(manifest.startTimeout()).plusSeconds(1));
     }
     return info(fresh);

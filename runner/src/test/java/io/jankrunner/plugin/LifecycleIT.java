@@ -81,6 +81,20 @@ class LifecycleIT {
   }
 
   @Test
+  void aPluginWithMinInstancesIsWarmFromRegistrationAndNeverReaped() throws Exception {
+    TestPlugins.javaPlugin(plugins, "warm", "test.plugins.warm", MisbehavingPlugin.class, "",
+        "\"runner\": {\"min_instances\": 1, \"idle_ttl_ms\": 200}");
+
+    PluginInfo info = manager.register("test.plugins.warm");
+
+    assertEquals("ready", info.status());
+    long pid = info.pid().orElseThrow();
+    // for five idle TTLs and more, the same warm process
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() ->
+        manager.get("test.plugins.warm").orElseThrow().pid().orElse(-1) == pid);
+  }
+
+  @Test
   void twoHundredConcurrentCallsAllGetTheirOwnAnswer() throws Exception {
     manager.register(ID);
     List<Future<ObjectNode>> answers = new ArrayList<>();
