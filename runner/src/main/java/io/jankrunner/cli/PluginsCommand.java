@@ -51,12 +51,14 @@ final class PluginsCommand {
         return pluginsDir;
       }
       String env = System.getenv("JANK_PLUGINS_DIR");
-      if (env != null && !env.isBlank()) {
-        return Path.of(env);
-      }
-      String repo = System.getProperty("jankrunner.repo", System.getenv("JANK_RUNNER_HOME"));
-      return repo != null ? Path.of(repo, "plugins") : Path.of("plugins");
+      return env != null && !env.isBlank() ? Path.of(env) : defaultPluginsDir();
     }
+  }
+
+  /** The repo's plugins/ ({@code scripts/runner} sets JANK_RUNNER_HOME), else ./plugins. */
+  static Path defaultPluginsDir() {
+    String repo = System.getProperty("jankrunner.repo", System.getenv("JANK_RUNNER_HOME"));
+    return repo != null ? Path.of(repo, "plugins") : Path.of("plugins");
   }
 
   @Command(name = "list", description = "List every plugin directory and its state.", mixinStandardHelpOptions = true)

@@ -1,5 +1,6 @@
 package io.jankrunner.cli;
 
+import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.worker.Worker;
 import io.jankrunner.worker.WorkerConfig;
 import java.net.InetAddress;
@@ -54,11 +55,10 @@ final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    WorkerConfig config = new WorkerConfig(kafka.bootstrap, pluginsDir != null ? pluginsDir : defaultPluginsDir(),
+    WorkerConfig config = new WorkerConfig(kafka.bootstrap, pluginsDir != null ? pluginsDir : PluginsCommand.defaultPluginsDir(),
         workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(), mode, exactlyOnce, kafka.topics(),
         consumers, maxInFlight, maxCommandBytes, WorkerConfig.DEFAULT_HEARTBEAT, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
-        stateDir != null ? stateDir : Path.of(System.getProperty("java.io.tmpdir"),
-            "jank-runner-" + System.getProperty("user.name"), "processes"));
+        stateDir != null ? stateDir : PluginManagerConfig.defaultStateDir());
     Worker worker = Worker.start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     // SIGTERM / Ctrl-C: a graceful shutdown and exit 0. Handled as signals, not a shutdown hook,
@@ -71,11 +71,6 @@ final class WorkerCommand implements Callable<Integer> {
     Signal.handle(new Signal("INT"), signal -> shutdown.run());
     stopped.await();
     return 0;
-  }
-
-  static Path defaultPluginsDir() {
-    String repo = System.getenv("JANK_RUNNER_HOME");
-    return repo != null ? Path.of(repo, "plugins") : Path.of("plugins");
   }
 
   private static String defaultWorkerId() {

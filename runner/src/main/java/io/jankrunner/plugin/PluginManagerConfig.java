@@ -50,7 +50,7 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
   }
 
   /** {@code $TMPDIR/jank-runner-$USER/processes}: gone after a reboot, as are the processes it names. */
-  static Path defaultStateDir() {
+  public static Path defaultStateDir() {
     return Path.of(System.getProperty("java.io.tmpdir"), "jank-runner-" + System.getProperty("user.name"),
         "processes");
   }
