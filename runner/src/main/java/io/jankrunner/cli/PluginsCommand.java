@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.dispatch.PluginInfoJson;
-import io.jankrunner.plugin.BuildFailedException;
 import io.jankrunner.plugin.BuildResult;
 import io.jankrunner.plugin.PluginInfo;
 import io.jankrunner.plugin.PluginManager;
@@ -107,9 +106,6 @@ final class PluginsCommand {
         });
         err.printf("built %s in %d ms%n", id, result.duration().toMillis());
         return 0;
-      } catch (BuildFailedException e) {
-        err.printf("%s: %s%n", e.code(), e.getMessage());
-        return 1;
       } catch (RunnerException e) {
         err.printf("%s: %s%n", e.code(), e.getMessage());
         return 1;

@@ -16,10 +16,6 @@ public enum CommandType {
     return this != LIST;
   }
 
-  public boolean isControl() {
-    return this != EXECUTE;
-  }
-
   static Optional<CommandType> parse(String text) {
     for (CommandType type : values()) {
       if (type.jsonName().equals(text)) {

@@ -69,10 +69,6 @@ public final class PluginManager implements AutoCloseable {
         TimeUnit.MILLISECONDS);
   }
 
-  public PluginManagerConfig config() {
-    return config;
-  }
-
   /** Every plugin directory and every registered plugin, registered state first where there is one. */
   public List<PluginInfo> list() {
     List<PluginInfo> infos = new ArrayList<>();
@@ -209,6 +205,11 @@ public final class PluginManager implements AutoCloseable {
   /** The manifest a registered plugin was registered with. */
   public Optional<PluginManifest> manifest(String id) {
     return Optional.ofNullable(registered.get(id)).map(RegisteredPlugin::manifest);
+  }
+
+  /** How many plugins are registered here (no scan of the plugins directory). */
+  public int registeredCount() {
+    return registered.size();
   }
 
   /** Whether {@code id} is registered here. */

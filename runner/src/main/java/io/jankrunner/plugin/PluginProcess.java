@@ -49,21 +49,17 @@ final class PluginProcess {
   private final PluginServiceGrpc.PluginServiceBlockingStub stub;
   private final OutputDrain stdout;
   private final OutputDrain stderr;
-  private final Handshake handshake;
-  private final Instant startedAt;
   private final Duration coldStart;
   private volatile boolean stopping;
 
   private PluginProcess(String pluginId, Process process, ManagedChannel channel, OutputDrain stdout,
-                        OutputDrain stderr, Handshake handshake, Instant startedAt, Duration coldStart) {
+                        OutputDrain stderr, Duration coldStart) {
     this.pluginId = pluginId;
     this.process = process;
     this.channel = channel;
     this.stub = PluginServiceGrpc.newBlockingStub(channel);
     this.stdout = stdout;
     this.stderr = stderr;
-    this.handshake = handshake;
-    this.startedAt = startedAt;
     this.coldStart = coldStart;
   }
 
@@ -120,7 +116,7 @@ final class PluginProcess {
     ManagedChannel channel = connect(handshake, eventLoop);
     Duration coldStart = Duration.ofNanos(System.nanoTime() - launched);
     log.info("[{}] started: {} {} in {} ms", tag, handshake.network(), handshake.address(), coldStart.toMillis());
-    return new PluginProcess(id, process, channel, stdout, stderr, handshake, Instant.now(), coldStart);
+    return new PluginProcess(id, process, channel, stdout, stderr, coldStart);
   }
 
   private static ManagedChannel connect(Handshake handshake, EventLoopGroup eventLoop) {
@@ -236,14 +232,6 @@ final class PluginProcess {
 
   boolean isAlive() {
     return process.isAlive();
-  }
-
-  Handshake handshake() {
-    return handshake;
-  }
-
-  Instant startedAt() {
-    return startedAt;
   }
 
   /** Launch to handshake done and channel built. */

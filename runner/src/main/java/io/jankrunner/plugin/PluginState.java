@@ -43,11 +43,6 @@ public enum PluginState {
     return next.contains(target);
   }
 
-  /** Whether a process is (being) started or serving. */
-  public boolean isLive() {
-    return this == STARTING || this == READY || this == RUNNING;
-  }
-
   /** The lower-case name used in JSON and status events. */
   public String jsonName() {
     return name().toLowerCase(Locale.ROOT);

@@ -107,11 +107,6 @@ public final class RegistryTopic implements ControlPlane, Runnable {
     return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** The plugin ids the fleet has registered, as read so far. */
-  public Map<String, Entry> desired() {
-    return Map.copyOf(desired);
-  }
-
   @Override
   public void run() {
     try {

@@ -62,9 +62,6 @@ public final class PluginGuards {
     T run() throws RunnerException;
   }
 
-  /** The outcome with the number of attempts made. */
-  public record Outcome<T>(T value, int attempts) {}
-
   /** Publishes every circuit breaker transition of every plugin (for status events). */
   public void onCircuitChange(CircuitListener listener) {
     breakers.getEventPublisher().onEntryAdded(added -> added.getAddedEntry().getEventPublisher()

@@ -1,15 +1,11 @@
 package io.jankrunner.result;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jankrunner.ErrorCode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.Instant;
-import java.util.Optional;
 
-/** Results as the JSON callers read (DESIGN.md), and back, for the CLI and tests. */
+/** Results as the JSON callers read (DESIGN.md). */
 public final class ResultJson {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -46,18 +42,4 @@ public final class ResultJson {
     }
   }
 
-  public static Result fromJson(JsonNode node) {
-    JsonNode error = node.get("error");
-    return new Result(node.path("id").asText(), text(node, "type"), text(node, "plugin"), text(node, "method"),
-        "ok".equals(node.path("status").asText()), Optional.ofNullable(node.get("data")),
-        error == null || error.isNull() ? Optional.empty() : Optional.of(new Result.Failure(
-            ErrorCode.valueOf(error.path("code").asText("INTERNAL")), error.path("message").asText(""))),
-        node.path("worker").asText(""), node.path("attempts").asInt(), node.path("delivery_count").asInt(),
-        Instant.parse(node.path("received_at").asText()), Instant.parse(node.path("finished_at").asText()));
-  }
-
-  private static Optional<String> text(JsonNode node, String field) {
-    JsonNode value = node.get(field);
-    return value == null || value.isNull() ? Optional.empty() : Optional.of(value.asText());
-  }
 }

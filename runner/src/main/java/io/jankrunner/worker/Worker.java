@@ -107,7 +107,7 @@ public final class Worker implements AutoCloseable {
     status.worker("started", event -> event.put("mode", config.mode().name().toLowerCase(java.util.Locale.ROOT))
         .put("exactly_once", config.exactlyOnce()).put("plugins_dir", config.pluginsDir().toString()));
     heartbeat.scheduleAtFixedRate(() -> status.worker("heartbeat", event -> event.put("plugins",
-            manager.list().stream().filter(info -> info.registered()).count())),
+            manager.registeredCount())),
         config.heartbeatInterval().toMillis(), config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
     log.info("worker {} consuming {} ({} mode{}) from {}", config.workerId(), config.topics().execute(),
         config.mode().name().toLowerCase(java.util.Locale.ROOT), config.exactlyOnce() ? ", exactly-once" : "",
@@ -121,10 +121,6 @@ public final class Worker implements AutoCloseable {
 
   public PluginManager plugins() {
     return manager;
-  }
-
-  public WorkerConfig config() {
-    return config;
   }
 
   /** Blocks until the worker has stopped (from another thread's {@link #close()}). */
