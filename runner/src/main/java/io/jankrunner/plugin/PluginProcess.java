@@ -210,8 +210,8 @@ final class PluginProcess {
       case DEADLINE_EXCEEDED -> new PluginCallException(ErrorCode.TIMEOUT, pluginId,
           "plugin did not answer " + method + " within " + TimeUnit.NANOSECONDS.toMillis(budgetNanos) + " ms");
       case UNAVAILABLE, CANCELLED -> new PluginCallException(ErrorCode.PLUGIN_UNAVAILABLE, pluginId,
-          (process.isAlive() ? "plugin unreachable: " : "plugin process exited"
-              + exitCode().map(code -> " with code " + code).orElse("") + ": ") + description);
+          (process.isAlive() ? "plugin unreachable: " : exitCode().map(this::exitDescription)
+              .orElse("plugin process exited") + ": ") + description);
       default -> new PluginCallException(ErrorCode.PLUGIN_ERROR, pluginId, description);
     };
   }
@@ -246,6 +246,14 @@ final class PluginProcess {
 
   Optional<Integer> exitCode() {
     return process.isAlive() ? Optional.empty() : Optional.of(process.exitValue());
+  }
+
+  /**
+   * Why the process ended, for status events and error messages: the exit code or signal and
+   * the last lines it printed (and, where the OS says so, a resource limit it hit).
+   */
+  String exitDescription(int exitCode) {
+    return "plugin process " + process.pid() + " exited with code " + exitCode + recentOutput();
   }
 
   boolean stopping() {

@@ -237,8 +237,7 @@ final class RegisteredPlugin {
       stateLock.unlock();
     }
     exited.abandon();
-    moveTo(PluginState.ERROR, "plugin process " + exited.pid() + " exited with code " + exitCode
-        + exited.recentOutput());
+    moveTo(PluginState.ERROR, exited.exitDescription(exitCode));
   }
 
   /** Stops the serving process, if any: STOPPING, drain and stop, STOPPED. */
