@@ -80,8 +80,8 @@ final class SendCommand implements Callable<Integer> {
     }
     String topic = type.equals("execute") ? kafka.topics().execute() : kafka.topics().control();
     try (KafkaConsumer<byte[], byte[]> consumer = noWait ? null : replyConsumer(reply);
-         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
+         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.client(Map.of(
+             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap, ProducerConfig.ACKS_CONFIG, "all")),
              new ByteArraySerializer(), new ByteArraySerializer())) {
       String recordKey = key != null ? key : plugin != null ? plugin : commandId;
       producer.send(new ProducerRecord<>(topic, Outputs.utf8(recordKey), JSON.writeValueAsBytes(command)))
@@ -97,10 +97,10 @@ final class SendCommand implements Callable<Integer> {
 
   /** Assigned to every partition at its end before sending, so the result cannot be missed. */
   private KafkaConsumer<byte[], byte[]> replyConsumer(String topic) {
-    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.client(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap,
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")),
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
     List<TopicPartition> partitions = waitForTopic(consumer, topic);
     consumer.assign(partitions);

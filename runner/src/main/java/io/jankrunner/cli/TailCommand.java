@@ -50,9 +50,9 @@ final class TailCommand implements Callable<Integer> {
       case status -> kafka.topics().status();
       case dlq -> kafka.topics().dlq();
     };
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.client(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")),
         new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
           .map(info -> new TopicPartition(topic, info.partition())).toList();

@@ -1,5 +1,7 @@
 package io.jankrunner.cli;
 
+import io.jankrunner.http.ApiTokens;
+import io.jankrunner.http.HttpAddress;
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.worker.Worker;
 import io.jankrunner.worker.WorkerConfig;
@@ -53,12 +55,20 @@ final class WorkerCommand implements Callable<Integer> {
       description = "Where child processes are journaled (env JANK_STATE_DIR; default under the temp dir).")
   Path stateDir;
 
+  @Option(names = "--http", paramLabel = "HOST:PORT", defaultValue = "${env:JANK_HTTP}",
+      description = "Serve the HTTP API, /metrics, /healthz and /readyz here, e.g. 127.0.0.1:8080 (env JANK_HTTP; "
+          + "default off). Bearer tokens come from env JANK_HTTP_TOKENS or JANK_HTTP_TOKENS_FILE.")
+  String http;
+
   @Override
   public Integer call() throws Exception {
     WorkerConfig config = new WorkerConfig(kafka.bootstrap, pluginsDir != null ? pluginsDir : PluginsCommand.defaultPluginsDir(),
         workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(), mode, exactlyOnce, kafka.topics(),
         consumers, maxInFlight, maxCommandBytes, WorkerConfig.DEFAULT_HEARTBEAT, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
-        stateDir != null ? stateDir : PluginManagerConfig.defaultStateDir());
+        stateDir != null ? stateDir : PluginManagerConfig.defaultStateDir()).withKafkaClient(kafka.properties());
+    if (http != null && !http.isBlank()) {
+      config = config.withHttp(HttpAddress.parse(http), ApiTokens.fromEnvironment(System.getenv()));
+    }
     Worker worker = Worker.start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     // SIGTERM / Ctrl-C: a graceful shutdown and exit 0. Handled as signals, not a shutdown hook,

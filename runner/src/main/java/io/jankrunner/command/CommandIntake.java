@@ -29,13 +29,13 @@ public final class CommandIntake {
     String topic = config.topics().execute();
     if (config.mode() == WorkerConfig.Mode.SHARE) {
       RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), true);
-      KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(Map.of(
+      KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(config.kafkaClient().applyTo(Map.of(
           ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
           ConsumerConfig.GROUP_ID_CONFIG, config.topics().workersGroup(),
           ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-execute-" + index,
           ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxInFlight(),
           ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit",
-          ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2)),
+          ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2))),
           new ByteArrayDeserializer(), new ByteArrayDeserializer());
       return new ShareIntake(consumer, topic, handler, emitter, workers, config.shutdownGrace());
     }
@@ -59,7 +59,7 @@ public final class CommandIntake {
   private static KafkaConsumer<byte[], byte[]> groupConsumer(WorkerConfig config, String group, String suffix,
                                                              int maxPollRecords, Duration maxPollInterval,
                                                              boolean readCommitted) {
-    return new KafkaConsumer<>(Map.of(
+    return new KafkaConsumer<>(config.kafkaClient().applyTo(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ConsumerConfig.GROUP_ID_CONFIG, group,
         ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + suffix,
@@ -69,7 +69,7 @@ public final class CommandIntake {
         ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) maxPollInterval.toMillis(),
         ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer",
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted",
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2)),
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2))),
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 }

@@ -55,7 +55,8 @@ public final class Worker implements AutoCloseable {
 
   private Worker(WorkerConfig config) throws Exception {
     this.config = config;
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+    try (Admin admin = Admin.create(config.kafkaClient().applyTo(
+        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers())))) {
       TopicSetup.ensure(admin, config.topics(), 12);
     }
     this.producer = new KafkaProducer<>(producerConfig(Optional.empty()), new ByteArraySerializer(),
@@ -109,9 +110,9 @@ public final class Worker implements AutoCloseable {
     heartbeat.scheduleAtFixedRate(() -> status.worker("heartbeat", event -> event.put("plugins",
             manager.registeredCount())),
         config.heartbeatInterval().toMillis(), config.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
-    log.info("worker {} consuming {} ({} mode{}) from {}", config.workerId(), config.topics().execute(),
+    log.info("worker {} consuming {} ({} mode{}) from {}{}", config.workerId(), config.topics().execute(),
         config.mode().name().toLowerCase(java.util.Locale.ROOT), config.exactlyOnce() ? ", exactly-once" : "",
-        config.bootstrapServers());
+        config.bootstrapServers(), config.kafkaClient().isEmpty() ? "" : " with " + config.kafkaClient());
   }
 
   private void thread(String name, Runnable loop) {
@@ -171,15 +172,15 @@ public final class Worker implements AutoCloseable {
     transactionalId.ifPresent(id -> props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id));
     // A worker that dies mid-transaction blocks read_committed readers until the broker aborts it.
     transactionalId.ifPresent(id -> props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 10_000));
-    return props;
+    return config.kafkaClient().applyTo(props);
   }
 
   private KafkaConsumer<byte[], byte[]> registryConsumer() {
-    return new KafkaConsumer<>(Map.of(
+    return new KafkaConsumer<>(config.kafkaClient().applyTo(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-registry",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")),
         new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 }

@@ -1,7 +1,11 @@
 package io.jankrunner.worker;
 
+import io.jankrunner.config.KafkaClientProperties;
+import io.jankrunner.http.ApiTokens;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * How a worker runs. Every field has a command-line option and an environment variable
@@ -11,10 +15,14 @@ import java.time.Duration;
  * @param maxInFlight execute commands one consumer works on at once; it fetches no more until
  *     they finish (backpressure, not a buffer)
  * @param exactlyOnce group mode only: results and offsets in one Kafka transaction
+ * @param kafkaClient the user's Kafka client properties, laid over every client's defaults
+ * @param http where the HTTP API, metrics and health endpoints listen; off when empty
+ * @param httpTokens the bearer tokens the HTTP API accepts
  */
 public record WorkerConfig(String bootstrapServers, Path pluginsDir, String workerId, Mode mode, boolean exactlyOnce,
                            Topics topics, int consumers, int maxInFlight, int maxCommandBytes, Duration heartbeatInterval,
-                           Duration shutdownGrace, Path stateDir) {
+                           Duration shutdownGrace, Path stateDir,
+                           KafkaClientProperties kafkaClient, Optional<InetSocketAddress> http, ApiTokens httpTokens) {
 
   /** How execute commands are consumed. */
   public enum Mode {
@@ -28,6 +36,24 @@ public record WorkerConfig(String bootstrapServers, Path pluginsDir, String work
   public static final int DEFAULT_CONSUMERS = 1;
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(20);
+
+  /** Without client properties and without HTTP. */
+  public WorkerConfig(String bootstrapServers, Path pluginsDir, String workerId, Mode mode, boolean exactlyOnce,
+                      Topics topics, int consumers, int maxInFlight, int maxCommandBytes, Duration heartbeatInterval,
+                      Duration shutdownGrace, Path stateDir) {
+    this(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight, maxCommandBytes,
+        heartbeatInterval, shutdownGrace, stateDir, KafkaClientProperties.NONE, Optional.empty(), ApiTokens.NONE);
+  }
+
+  public WorkerConfig withKafkaClient(KafkaClientProperties properties) {
+    return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
+        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, properties, http, httpTokens);
+  }
+
+  public WorkerConfig withHttp(InetSocketAddress address, ApiTokens tokens) {
+    return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
+        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, kafkaClient, Optional.of(address), tokens);
+  }
 
   public WorkerConfig {
     if (exactlyOnce && mode != Mode.GROUP) {

@@ -66,6 +66,17 @@ public final class TestBroker {
   }
 
   private static String startLocalBroker() {
+    return startLocal(Map.of()).bootstrap();
+  }
+
+  /** A kafka-local broker of its own, started and ready, killed with the test JVM. */
+  public record LocalBroker(String bootstrap, Path dir) {}
+
+  /**
+   * Starts another kafka-local broker with more of its settings ({@code KAFKA_LOCAL_SASL_PORT}, …)
+   * and waits until its plaintext listener answers.
+   */
+  public static LocalBroker startLocal(Map<String, String> settings) {
     Path repo = Path.of(System.getProperty("jankrunner.repo", "..")).toAbsolutePath().normalize();
     try {
       int port = freePort();
@@ -83,6 +94,7 @@ public final class TestBroker {
       builder.environment().put("KAFKA_LOCAL_DIR", dir.toString());
       builder.environment().put("KAFKA_LOCAL_PORT", Integer.toString(port));
       builder.environment().put("KAFKA_LOCAL_CONTROLLER_PORT", Integer.toString(controllerPort));
+      builder.environment().putAll(settings);
       Process broker = builder.start();
       Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
         broker.descendants().forEach(ProcessHandle::destroy);
@@ -96,8 +108,9 @@ public final class TestBroker {
         broker.destroyForcibly();
       }));
       String address = "127.0.0.1:" + port;
-      log.info("tests use scripts/kafka-local's broker at {} (data in {})", address, dir);
-      return address;
+      log.info("scripts/kafka-local's broker at {} (data in {})", address, dir);
+      waitUntilReady(address);
+      return new LocalBroker(address, dir);
     } catch (IOException e) {
       throw new IllegalStateException("could not start scripts/kafka-local", e);
     }
@@ -124,7 +137,7 @@ public final class TestBroker {
     throw new IllegalStateException("the test broker at " + bootstrapServers + " did not become ready", last);
   }
 
-  private static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     }
