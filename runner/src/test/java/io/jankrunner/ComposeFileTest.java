@@ -43,10 +43,11 @@ class ComposeFileTest {
 
   @Test
   void theMountedPluginsAndProtoDirectoriesExist() {
-    for (JsonNode volume : compose.path("services").path("runner").path("volumes")) {
-      String[] parts = volume.asText().split(":");
-      Path source = REPO.resolve(parts[0]).normalize();
-      assertTrue(Files.isDirectory(source), source + " is mounted but missing");
+    for (String service : new String[] {"runner", "prometheus", "grafana"}) {
+      for (JsonNode volume : compose.path("services").path(service).path("volumes")) {
+        Path source = REPO.resolve(volume.asText().split(":")[0]).normalize();
+        assertTrue(Files.exists(source), source + " is mounted into " + service + " but missing");
+      }
     }
     assertTrue(Files.isRegularFile(REPO.resolve("plugins/hello-go/plugin.json")));
     assertTrue(Files.isRegularFile(REPO.resolve("proto/src/main/proto/plugin.proto")));
@@ -75,10 +76,13 @@ class ComposeFileTest {
 
   @Test
   void theBrokerIsPublishedOnLoopbackOnly() {
-    for (JsonNode port : compose.path("services").path("kafka").path("ports")) {
-      assertTrue(port.asText().startsWith("127.0.0.1:"), port.asText());
+    for (String service : new String[] {"kafka", "prometheus", "grafana"}) {
+      for (JsonNode port : compose.path("services").path(service).path("ports")) {
+        assertTrue(port.asText().startsWith("127.0.0.1:"), service + " " + port.asText());
+      }
     }
-    assertTrue(compose.path("services").path("runner").path("ports").isMissingNode(), "workers publish no port");
+    assertTrue(compose.path("services").path("runner").path("ports").isMissingNode(),
+        "workers publish no port: Prometheus reaches them on the compose network");
   }
 
   @Test
@@ -87,15 +91,72 @@ class ComposeFileTest {
     assertEquals(0, Main.run("worker", "--help"));
   }
 
-  /** The {@code ${env:NAME...}} defaults of the worker's options. */
+  @Test
+  void theWorkersServeHttpWithATokenFromASecretFile() throws IOException {
+    JsonNode env = compose.path("services").path("runner").path("environment");
+    assertTrue(env.path("JANK_HTTP").asText().endsWith(":8080"), "compose turns the HTTP API on");
+    assertTrue(env.path("JANK_HTTP_TOKENS").isMissingNode(), "tokens come from a file, not the environment listing");
+    String secret = env.path("JANK_HTTP_TOKENS_FILE").asText();
+    assertEquals("/run/secrets/http_token", secret);
+    assertTrue(compose.path("services").path("runner").path("secrets").toString().contains("http_token"));
+    Path token = REPO.resolve(compose.path("secrets").path("http_token").path("file").asText()).normalize();
+    assertTrue(io.jankrunner.http.ApiTokens.parse(Files.readString(token)).check(Files.readString(token).strip())
+        .isPresent(), "the token file holds one token the worker accepts");
+  }
+
+  @Test
+  void prometheusScrapesEveryRunnerOnItsHttpPortWithTheToken() throws IOException {
+    JsonNode prometheus = compose.path("services").path("prometheus");
+    assertTrue(prometheus.path("secrets").toString().contains("http_token"));
+    JsonNode config = new ObjectMapper(new YAMLFactory()).readTree(REPO.resolve("ops/prometheus/prometheus.yml")
+        .toFile());
+    JsonNode job = config.path("scrape_configs").get(0);
+    assertEquals("/metrics", job.path("metrics_path").asText());
+    JsonNode dns = job.path("dns_sd_configs").get(0);
+    assertEquals("runner", dns.path("names").get(0).asText(), "the runner service's name resolves to every replica");
+    String port = compose.path("services").path("runner").path("environment").path("JANK_HTTP").asText()
+        .replaceAll(".*:", "");
+    assertEquals(port, dns.path("port").asText());
+    assertEquals("/run/secrets/http_token", job.path("authorization").path("credentials_file").asText());
+  }
+
+  @Test
+  void grafanaProvisionsPrometheusAndADashboardOfMetricsTheWorkerExports() throws IOException {
+    JsonNode datasources = new ObjectMapper(new YAMLFactory()).readTree(
+        REPO.resolve("ops/grafana/provisioning/datasources/prometheus.yaml").toFile());
+    assertEquals("http://prometheus:9090", datasources.path("datasources").get(0).path("url").asText());
+    String uid = datasources.path("datasources").get(0).path("uid").asText();
+    JsonNode dashboard = new ObjectMapper().readTree(REPO.resolve("ops/grafana/dashboards/jank-runner.json").toFile());
+    String metricsSource = Files.readString(REPO.resolve(
+        "runner/src/main/java/io/jankrunner/metrics/WorkerMetrics.java"));
+    Pattern ours = Pattern.compile("jank_[a-z_]+");
+    int expressions = 0;
+    for (JsonNode panel : dashboard.path("panels")) {
+      assertEquals(uid, panel.path("datasource").path("uid").asText(), panel.path("title").asText());
+      for (JsonNode target : panel.path("targets")) {
+        expressions++;
+        Matcher matcher = ours.matcher(target.path("expr").asText());
+        while (matcher.find()) {
+          String meter = matcher.group().replaceAll("_(total|bucket|count|sum)$", "").replaceAll("_seconds$", "")
+              .replace('_', '.');
+          assertTrue(metricsSource.contains('"' + meter + '"'), matcher.group() + " is not a meter of WorkerMetrics");
+        }
+      }
+    }
+    assertTrue(expressions >= 10, "the dashboard shows the worker's metrics");
+  }
+
+  /** The {@code ${env:NAME...}} defaults of the worker's options, and the variables the HTTP API reads. */
   private static Set<String> variablesTheWorkerReads() throws IOException {
     Set<String> names = new HashSet<>();
-    Pattern env = Pattern.compile("\\$\\{env:([A-Z_]+)");
-    try (Stream<Path> sources = Files.list(REPO.resolve("runner/src/main/java/io/jankrunner/cli"))) {
-      for (Path source : sources.toList()) {
-        Matcher matcher = env.matcher(Files.readString(source));
-        while (matcher.find()) {
-          names.add(matcher.group(1));
+    Pattern env = Pattern.compile("\\$\\{env:([A-Z_]+)|\"(JANK_HTTP_[A-Z_]+)\"");
+    for (String dir : new String[] {"cli", "http"}) {
+      try (Stream<Path> sources = Files.list(REPO.resolve("runner/src/main/java/io/jankrunner/" + dir))) {
+        for (Path source : sources.toList()) {
+          Matcher matcher = env.matcher(Files.readString(source));
+          while (matcher.find()) {
+            names.add(matcher.group(1) != null ? matcher.group(1) : matcher.group(2));
+          }
         }
       }
     }

@@ -59,7 +59,7 @@ public final class CommandIntake {
   private static KafkaConsumer<byte[], byte[]> groupConsumer(WorkerConfig config, String group, String suffix,
                                                              int maxPollRecords, Duration maxPollInterval,
                                                              boolean readCommitted) {
-    return new KafkaConsumer<>(config.kafkaClient().applyTo(Map.of(
+    return config.kafkaClient().created(new KafkaConsumer<>(config.kafkaClient().applyTo(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ConsumerConfig.GROUP_ID_CONFIG, group,
         ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + suffix,
@@ -70,6 +70,6 @@ public final class CommandIntake {
         ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer",
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted",
         ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2))),
-        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        new ByteArrayDeserializer(), new ByteArrayDeserializer()));
   }
 }

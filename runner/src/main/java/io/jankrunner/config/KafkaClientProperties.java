@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -20,7 +21,7 @@ import java.util.stream.Collectors;
  */
 public final class KafkaClientProperties {
 
-  public static final KafkaClientProperties NONE = new KafkaClientProperties(Map.of(), "no file");
+  public static final KafkaClientProperties NONE = new KafkaClientProperties(Map.of(), "no file", client -> { });
 
   /**
    * Settings the runner's correctness rests on, with why. {@code isolation.level} is pinned only
@@ -36,10 +37,23 @@ public final class KafkaClientProperties {
 
   private final Map<String, String> user;
   private final String source;
+  private final Consumer<Object> onCreated;
 
-  private KafkaClientProperties(Map<String, String> user, String source) {
+  private KafkaClientProperties(Map<String, String> user, String source, Consumer<Object> onCreated) {
     this.user = Map.copyOf(user);
     this.source = source;
+    this.onCreated = onCreated;
+  }
+
+  /** The same properties; every client passed to {@link #created} is also handed to {@code observer} (metrics). */
+  public KafkaClientProperties observedBy(Consumer<Object> observer) {
+    return new KafkaClientProperties(user, source, onCreated.andThen(observer));
+  }
+
+  /** Announces a client made with these properties to the observers; returns it, to wrap a constructor call. */
+  public <T> T created(T client) {
+    onCreated.accept(client);
+    return client;
   }
 
   /** Reads a Java properties file. */
@@ -50,12 +64,12 @@ public final class KafkaClientProperties {
     }
     Map<String, String> values = new HashMap<>();
     properties.stringPropertyNames().forEach(name -> values.put(name.trim(), properties.getProperty(name).trim()));
-    return new KafkaClientProperties(values, file.toString());
+    return new KafkaClientProperties(values, file.toString(), client -> { });
   }
 
   /** For tests and embedding: properties given as a map. */
   public static KafkaClientProperties of(Map<String, String> values) {
-    return new KafkaClientProperties(values, "given properties");
+    return new KafkaClientProperties(values, "given properties", client -> { });
   }
 
   /**

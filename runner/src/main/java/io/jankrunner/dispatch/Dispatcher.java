@@ -14,6 +14,7 @@ import io.jankrunner.plugin.PluginManifest;
 import io.jankrunner.plugin.PluginNotFoundException;
 import io.jankrunner.resilience.PluginGuards;
 import io.jankrunner.result.Result;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,6 +38,7 @@ public final class Dispatcher {
   private final ControlPlane controlPlane;
   private final String workerId;
   private final ResultCache results;
+  private volatile CommandObserver observer = CommandObserver.NONE;
 
   public Dispatcher(PluginManager manager, PluginGuards guards, ControlPlane controlPlane, String workerId,
                     int resultCacheSize) {
@@ -49,8 +51,17 @@ public final class Dispatcher {
 
   /** The result for {@code command}; never throws for anything a command or plugin can do. */
   public Result handle(Command command, Delivery delivery) {
+    long started = System.nanoTime();
     Result result = results.computeIfAbsent(command.id(), () -> run(command, delivery));
-    return result.deliveryCount() == delivery.deliveryCount() ? result : result.withDeliveryCount(delivery.deliveryCount());
+    Result answer = result.deliveryCount() == delivery.deliveryCount() ? result
+        : result.withDeliveryCount(delivery.deliveryCount());
+    observer.answered(command, answer, Duration.ofNanos(System.nanoTime() - started));
+    return answer;
+  }
+
+  /** Tells {@code observer} of every answered command (one observer; metrics). */
+  public void observe(CommandObserver observer) {
+    this.observer = observer;
   }
 
   /** Forgets a result that could not be delivered, so a redelivery runs the command again. */

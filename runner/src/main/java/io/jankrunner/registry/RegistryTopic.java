@@ -107,6 +107,11 @@ public final class RegistryTopic implements ControlPlane, Runnable {
     return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /** Whether everything on the topic when this worker started has been applied (readiness). */
+  public boolean caughtUp() {
+    return caughtUp.getCount() == 0;
+  }
+
   @Override
   public void run() {
     try {

@@ -164,6 +164,21 @@ public final class PluginGuards {
         && (runner.code() == ErrorCode.PLUGIN_UNAVAILABLE || runner.code() == ErrorCode.TIMEOUT);
   }
 
+  /** The per-plugin bulkheads, for metrics. */
+  public BulkheadRegistry bulkheads() {
+    return bulkheads;
+  }
+
+  /** The per-plugin circuit breakers, for metrics. */
+  public CircuitBreakerRegistry circuitBreakers() {
+    return breakers;
+  }
+
+  /** The per-plugin-and-idempotence retries, for metrics. */
+  public RetryRegistry retries() {
+    return retries;
+  }
+
   /** The breaker's state for a plugin, for {@code get} and tests. */
   public String circuitState(String pluginId) {
     return breakers.find(pluginId).map(breaker -> breaker.getState().name().toLowerCase(java.util.Locale.ROOT))

@@ -1,6 +1,9 @@
 package io.jankrunner.worker;
 
 import io.jankrunner.command.CommandIntake;
+import io.jankrunner.config.KafkaClientProperties;
+import io.jankrunner.http.ApiServer;
+import io.jankrunner.metrics.WorkerMetrics;
 import io.jankrunner.command.Intake;
 import io.jankrunner.dispatch.Dispatcher;
 import io.jankrunner.plugin.PluginManager;
@@ -8,9 +11,11 @@ import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.registry.RegistryTopic;
 import io.jankrunner.resilience.PluginGuards;
 import io.jankrunner.result.StatusPublisher;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -51,19 +57,30 @@ public final class Worker implements AutoCloseable {
       Thread.ofPlatform().name("worker-heartbeat").daemon(true).factory());
   private final List<Intake> intakes = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
+  private final WorkerMetrics metrics;
+  private final KafkaClientProperties clients;
+  private Optional<ApiServer> http = Optional.empty();
+  private volatile boolean consuming;
   private volatile boolean closed;
 
   private Worker(WorkerConfig config) throws Exception {
-    this.config = config;
+    this.metrics = new WorkerMetrics(config.workerId());
+    this.clients = config.kafkaClient().observedBy(metrics::bindClient);
+    this.config = config.withKafkaClient(clients);
     try (Admin admin = Admin.create(config.kafkaClient().applyTo(
         Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers())))) {
       TopicSetup.ensure(admin, config.topics(), 12);
     }
-    this.producer = new KafkaProducer<>(producerConfig(Optional.empty()), new ByteArraySerializer(),
-        new ByteArraySerializer());
+    this.producer = clients.created(new KafkaProducer<>(producerConfig(Optional.empty()), new ByteArraySerializer(),
+        new ByteArraySerializer()));
+    metrics.countDeadLetters(producer, config.topics().dlq());
     this.status = new StatusPublisher(producer, config.topics().status(), config.workerId());
     this.manager = new PluginManager(PluginManagerConfig.defaults(config.pluginsDir()).withStateDir(config.stateDir()),
-        status);
+        change -> {
+          status.onChange(change);
+          metrics.onChange(change);
+        });
+    metrics.watchPlugins(manager::list);
     this.registry = new RegistryTopic(config.topics().registry(), config.workerId(), producer, registryConsumer(),
         manager);
   }
@@ -81,21 +98,28 @@ public final class Worker implements AutoCloseable {
   }
 
   private void run() throws Exception {
+    PluginGuards guards = new PluginGuards(PluginGuards.DEFAULT_BULKHEAD_WAIT);
+    guards.onCircuitChange(status::circuit);
+    metrics.bindGuards(guards);
+    Dispatcher dispatcher = new Dispatcher(manager, guards, registry, config.workerId(), Dispatcher.DEFAULT_RESULT_CACHE);
+    dispatcher.observe(metrics);
+    // Up before the registry is read, so /healthz answers and /readyz says why it is not ready yet.
+    if (config.http().isPresent()) {
+      http = Optional.of(ApiServer.start(config.http().get(), config.httpTokens(), new ApiServer.Backend(dispatcher,
+          manager, guards, metrics, readiness(), config.maxCommandBytes())));
+    }
     thread("registry", registry);
     if (!registry.awaitCaughtUp(Duration.ofSeconds(60))) {
       log.warn("registry not read to its end after 60 s; taking commands anyway");
     }
     manager.startAutoPlugins();
-    PluginGuards guards = new PluginGuards(PluginGuards.DEFAULT_BULKHEAD_WAIT);
-    guards.onCircuitChange(status::circuit);
-    Dispatcher dispatcher = new Dispatcher(manager, guards, registry, config.workerId(), Dispatcher.DEFAULT_RESULT_CACHE);
     // Several consumers per worker: while one waits for its batch to be acknowledged, another fetches.
     for (int i = 0; i < config.consumers(); i++) {
       Optional<Producer<byte[], byte[]>> txn = Optional.empty();
       if (config.exactlyOnce()) {
         // One transactional id per consumer, stable across restarts of this worker id (fencing).
-        txn = Optional.of(new KafkaProducer<>(producerConfig(Optional.of(config.topics().prefix() + ".worker."
-            + config.workerId() + "." + i)), new ByteArraySerializer(), new ByteArraySerializer()));
+        txn = Optional.of(clients.created(new KafkaProducer<>(producerConfig(Optional.of(config.topics().prefix()
+            + ".worker." + config.workerId() + "." + i)), new ByteArraySerializer(), new ByteArraySerializer())));
         transactional.add(txn.get());
       }
       Intake execute = CommandIntake.execute(config, dispatcher, producer, txn, commands, i);
@@ -105,6 +129,7 @@ public final class Worker implements AutoCloseable {
     Intake control = CommandIntake.control(config, dispatcher, producer, commands);
     intakes.add(control);
     thread("control", control);
+    consuming = true;
     status.worker("started", event -> event.put("mode", config.mode().name().toLowerCase(java.util.Locale.ROOT))
         .put("exactly_once", config.exactlyOnce()).put("plugins_dir", config.pluginsDir().toString()));
     heartbeat.scheduleAtFixedRate(() -> status.worker("heartbeat", event -> event.put("plugins",
@@ -124,6 +149,18 @@ public final class Worker implements AutoCloseable {
     return manager;
   }
 
+  /** Where the HTTP API listens, when it is on. */
+  public Optional<InetSocketAddress> httpAddress() {
+    return http.map(ApiServer::address);
+  }
+
+  private Map<String, BooleanSupplier> readiness() {
+    Map<String, BooleanSupplier> checks = new LinkedHashMap<>();
+    checks.put("registry_caught_up", registry::caughtUp);
+    checks.put("consuming", () -> consuming && !closed);
+    return checks;
+  }
+
   /** Blocks until the worker has stopped (from another thread's {@link #close()}). */
   public void awaitStopped() throws InterruptedException {
     for (Thread thread : List.copyOf(threads)) {
@@ -138,6 +175,7 @@ public final class Worker implements AutoCloseable {
     }
     closed = true;
     log.info("worker {} draining", config.workerId());
+    consuming = false;
     status.worker("draining", event -> { });
     heartbeat.shutdownNow();
     intakes.forEach(Intake::stop);
@@ -155,6 +193,8 @@ public final class Worker implements AutoCloseable {
     producer.flush();
     producer.close(Duration.ofSeconds(5));
     transactional.forEach(txn -> txn.close(Duration.ofSeconds(5)));
+    http.ifPresent(ApiServer::close);
+    metrics.close();
     log.info("worker {} stopped", config.workerId());
   }
 
@@ -176,11 +216,11 @@ public final class Worker implements AutoCloseable {
   }
 
   private KafkaConsumer<byte[], byte[]> registryConsumer() {
-    return new KafkaConsumer<>(config.kafkaClient().applyTo(Map.of(
+    return clients.created(new KafkaConsumer<>(config.kafkaClient().applyTo(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
         ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-registry",
         ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")),
-        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        new ByteArrayDeserializer(), new ByteArrayDeserializer()));
   }
 }

@@ -1,0 +1,201 @@
+package io.jankrunner.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.jankrunner.dispatch.Dispatcher;
+import io.jankrunner.metrics.WorkerMetrics;
+import io.jankrunner.plugin.PluginManager;
+import io.jankrunner.resilience.PluginGuards;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The worker's one HTTP port: Jank's plugin API ({@code /api/v1/plugin/*}, bearer tokens),
+ * {@code /metrics} (Prometheus), {@code /healthz} and {@code /readyz}. The JDK's own HTTP server
+ * with a virtual thread per exchange: no dependency, and a blocking plugin call costs no
+ * platform thread.
+ */
+public final class ApiServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+
+  /**
+   * What the API serves from.
+   *
+   * @param readiness named checks, all true when the worker is ready (consuming, registry caught up)
+   * @param maxBodyBytes larger request bodies are refused with 413
+   */
+  public record Backend(Dispatcher dispatcher, PluginManager plugins, PluginGuards guards, WorkerMetrics metrics,
+                        Map<String, BooleanSupplier> readiness, int maxBodyBytes) {}
+
+  private final HttpServer server;
+  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+  private final ApiTokens tokens;
+  private final Backend backend;
+  private final PluginApi plugins;
+  private final boolean loopback;
+
+  private ApiServer(InetSocketAddress address, ApiTokens tokens, Backend backend) throws IOException {
+    this.tokens = tokens;
+    this.backend = backend;
+    this.plugins = new PluginApi(backend);
+    this.loopback = address.getAddress() != null && address.getAddress().isLoopbackAddress();
+    this.server = HttpServer.create(address, 1024);
+    server.setExecutor(executor);
+    server.createContext("/", this::handle);
+  }
+
+  /**
+   * Starts serving at {@code address}.
+   *
+   * @throws IllegalArgumentException on a non-loopback address without any token: the API would
+   *     let anyone on the network register and run plugins
+   */
+  public static ApiServer start(InetSocketAddress address, ApiTokens tokens, Backend backend) throws IOException {
+    if (address.isUnresolved()) {
+      throw new IllegalArgumentException("--http: cannot resolve " + address.getHostString());
+    }
+    boolean loopback = address.getAddress().isLoopbackAddress();
+    if (!loopback && tokens.isEmpty()) {
+      throw new IllegalArgumentException("--http " + address.getHostString() + " is not a loopback address: set "
+          + "JANK_HTTP_TOKENS or JANK_HTTP_TOKENS_FILE, or listen on 127.0.0.1");
+    }
+    ApiServer api = new ApiServer(address, tokens, backend);
+    api.server.start();
+    log.info("HTTP API on http://{}:{} ({})", address.getHostString(), api.address().getPort(),
+        tokens.isEmpty() ? "no tokens: open to local callers" : tokens);
+    return api;
+  }
+
+  /** Where it listens (the real port when 0 was asked for). */
+  public InetSocketAddress address() {
+    return server.getAddress();
+  }
+
+  private void handle(HttpExchange exchange) {
+    String requestId = Exchanges.requestId(exchange);
+    String path = exchange.getRequestURI().getPath();
+    PluginApi.traceparent(exchange).ifPresent(traceparent -> MDC.put("traceparent", traceparent));
+    try {
+      exchange.getResponseHeaders().set("Cache-Control", "no-store");
+      switch (path) {
+        case "/healthz" -> health(exchange, requestId);
+        case "/readyz" -> ready(exchange, requestId);
+        case "/metrics" -> metrics(exchange, requestId);
+        default -> api(exchange, requestId, path);
+      }
+    } catch (Exchanges.BodyTooLarge e) {
+      exchange.getResponseHeaders().set("Connection", "close");
+      respondQuietly(exchange, requestId, 413, "PAYLOAD_TOO_LARGE", e.getMessage());
+    } catch (IOException e) {
+      log.debug("HTTP {} {}: {}", exchange.getRequestMethod(), path, e.toString());
+    } catch (RuntimeException e) {
+      log.error("HTTP {} {} failed", exchange.getRequestMethod(), path, e);
+      respondQuietly(exchange, requestId, 500, "INTERNAL", "internal error; see the worker's log, request "
+          + requestId);
+    } finally {
+      exchange.close();
+      MDC.remove("traceparent");
+    }
+  }
+
+  private void api(HttpExchange exchange, String requestId, String path) throws IOException, Exchanges.BodyTooLarge {
+    if (!path.startsWith(PluginApi.PREFIX)) {
+      Exchanges.error(exchange, requestId, 404, "NOT_FOUND", "no endpoint " + path);
+      return;
+    }
+    PluginApi.Route route = PluginApi.ROUTES.get(path.substring(PluginApi.PREFIX.length()));
+    if (!authorized(exchange, requestId, route == null || route.writes())) {
+      return;
+    }
+    if (route == null) {
+      Exchanges.error(exchange, requestId, 404, "NOT_FOUND", "no endpoint " + path);
+    } else if (!route.method().equals(exchange.getRequestMethod())) {
+      exchange.getResponseHeaders().set("Allow", route.method());
+      Exchanges.error(exchange, requestId, 405, "METHOD_NOT_ALLOWED", path + " takes " + route.method());
+    } else if (!isReady()) {
+      Exchanges.error(exchange, requestId, 503, "NOT_READY", "the worker is starting; see /readyz");
+    } else {
+      plugins.handle(path.substring(PluginApi.PREFIX.length()), exchange, requestId);
+    }
+  }
+
+  /** 401 without a bearer token, 403 with one that is not ours or only reads; true when the call may go on. */
+  private boolean authorized(HttpExchange exchange, String requestId, boolean writes) throws IOException {
+    if (tokens.isEmpty()) {
+      return true; // loopback only: start() refuses other addresses without tokens
+    }
+    String header = exchange.getRequestHeaders().getFirst("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.substring(7).isBlank()) {
+      Exchanges.error(exchange, requestId, 401, "UNAUTHORIZED", "an Authorization: Bearer <token> header is needed");
+      return false;
+    }
+    Optional<ApiTokens.Access> access = tokens.check(header.substring(7).strip());
+    if (access.isEmpty()) {
+      Exchanges.error(exchange, requestId, 403, "FORBIDDEN", "the token is not accepted");
+      return false;
+    }
+    if (writes && access.get() == ApiTokens.Access.READ_ONLY) {
+      Exchanges.error(exchange, requestId, 403, "FORBIDDEN", "a read-only token may only get and list");
+      return false;
+    }
+    return true;
+  }
+
+  private void health(HttpExchange exchange, String requestId) throws IOException {
+    Exchanges.send(exchange, 200, requestId, Exchanges.JSON.createObjectNode().put("status", "alive"));
+  }
+
+  private void ready(HttpExchange exchange, String requestId) throws IOException {
+    ObjectNode body = Exchanges.JSON.createObjectNode();
+    Map<String, Boolean> checks = checks();
+    body.put("ready", !checks.containsValue(false));
+    checks.forEach(body::put);
+    Exchanges.send(exchange, checks.containsValue(false) ? 503 : 200, requestId, body);
+  }
+
+  private void metrics(HttpExchange exchange, String requestId) throws IOException {
+    // Loopback: no token, as a local Prometheus or curl expects. Elsewhere any token, read-only included.
+    if (!loopback && !authorized(exchange, requestId, false)) {
+      return;
+    }
+    exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    Exchanges.sendBytes(exchange, 200, backend.metrics().scrape().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private boolean isReady() {
+    return !checks().containsValue(false);
+  }
+
+  private Map<String, Boolean> checks() {
+    Map<String, Boolean> checks = new LinkedHashMap<>();
+    backend.readiness().forEach((name, check) -> checks.put(name, check.getAsBoolean()));
+    return checks;
+  }
+
+  private static void respondQuietly(HttpExchange exchange, String requestId, int status, String code,
+                                     String message) {
+    try {
+      Exchanges.error(exchange, requestId, status, code, message);
+    } catch (IOException | RuntimeException e) {
+      log.debug("could not answer {} {}: {}", status, code, e.toString());
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.close();
+  }
+}
