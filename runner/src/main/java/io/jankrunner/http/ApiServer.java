@@ -193,9 +193,10 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
+  /** Stops taking requests; those in flight get a few seconds to finish, then are interrupted. */
   @Override
   public void close() {
-    server.stop(0);
-    executor.close();
+    server.stop(5);
+    executor.shutdownNow();
   }
 }

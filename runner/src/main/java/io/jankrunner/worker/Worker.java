@@ -188,12 +188,12 @@ public final class Worker implements AutoCloseable {
       }
     }
     commands.shutdownNow();
+    http.ifPresent(ApiServer::close); // HTTP calls in flight finish while their plugins still run
     manager.close();
     status.worker("stopped", event -> { });
     producer.flush();
     producer.close(Duration.ofSeconds(5));
     transactional.forEach(txn -> txn.close(Duration.ofSeconds(5)));
-    http.ifPresent(ApiServer::close);
     metrics.close();
     log.info("worker {} stopped", config.workerId());
   }
