@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
@@ -77,7 +78,11 @@ final class PluginApi {
       return;
     }
     // Jank's body, as the command a Kafka producer would send: one validation for both fronts.
-    ObjectNode command = JSON.createObjectNode().put("v", 1).put("id", requestId).put("type", type.jsonName());
+    // A caller's X-Request-Id names the request, not the command: reusing one must not replay an
+    // earlier answer from the dispatcher's cache of answered command ids.
+    String commandId = exchange.getRequestHeaders().containsKey("X-Request-Id") ? UUID.randomUUID().toString()
+        : requestId;
+    ObjectNode command = JSON.createObjectNode().put("v", 1).put("id", commandId).put("type", type.jsonName());
     copy(body, command, "id", "plugin");
     copy(body, command, "method", "method");
     copy(body, command, "args", "args");
