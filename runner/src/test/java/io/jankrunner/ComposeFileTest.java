@@ -100,7 +100,7 @@ class ComposeFileTest {
     assertEquals("/run/secrets/http_token", secret);
     assertTrue(compose.path("services").path("runner").path("secrets").toString().contains("http_token"));
     Path token = REPO.resolve(compose.path("secrets").path("http_token").path("file").asText()).normalize();
-    assertTrue(io.jankrunner.http.ApiTokens.parse(Files.readString(token)).check(Files.readString(token).strip())
+    assertTrue(io.jankrunner.config.ApiTokens.parse(Files.readString(token)).check(Files.readString(token).strip())
         .isPresent(), "the token file holds one token the worker accepts");
   }
 
@@ -150,7 +150,7 @@ class ComposeFileTest {
   private static Set<String> variablesTheWorkerReads() throws IOException {
     Set<String> names = new HashSet<>();
     Pattern env = Pattern.compile("\\$\\{env:([A-Z_]+)|\"(JANK_HTTP_[A-Z_]+)\"");
-    for (String dir : new String[] {"cli", "http"}) {
+    for (String dir : new String[] {"cli", "config"}) {
       try (Stream<Path> sources = Files.list(REPO.resolve("runner/src/main/java/io/jankrunner/" + dir))) {
         for (Path source : sources.toList()) {
           Matcher matcher = env.matcher(Files.readString(source));

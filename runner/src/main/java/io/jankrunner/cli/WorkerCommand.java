@@ -1,6 +1,6 @@
 package io.jankrunner.cli;
 
-import io.jankrunner.http.ApiTokens;
+import io.jankrunner.config.ApiTokens;
 import io.jankrunner.http.HttpAddress;
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.worker.Worker;

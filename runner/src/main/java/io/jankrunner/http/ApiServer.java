@@ -1,5 +1,6 @@
 package io.jankrunner.http;
 
+import io.jankrunner.config.ApiTokens;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;

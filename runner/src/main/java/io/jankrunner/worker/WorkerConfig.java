@@ -1,7 +1,7 @@
 package io.jankrunner.worker;
 
 import io.jankrunner.config.KafkaClientProperties;
-import io.jankrunner.http.ApiTokens;
+import io.jankrunner.config.ApiTokens;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;

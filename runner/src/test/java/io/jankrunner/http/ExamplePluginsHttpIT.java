@@ -1,5 +1,6 @@
 package io.jankrunner.http;
 
+import io.jankrunner.config.ApiTokens;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 

@@ -1,5 +1,6 @@
 package io.jankrunner.http;
 
+import io.jankrunner.config.ApiTokens;
 import static io.jankrunner.http.PrometheusText.has;
 import static io.jankrunner.http.PrometheusText.sum;
 import static org.awaitility.Awaitility.await;

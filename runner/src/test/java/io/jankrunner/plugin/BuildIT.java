@@ -100,7 +100,7 @@ class BuildIT {
     assertTrue(error.getMessage().contains("timed out after 3 s"), error.getMessage());
     assertTrue(error.result().outputTail().contains("started"));
     assertTrue(Duration.ofNanos(System.nanoTime() - started).toSeconds() < 20);
-    assertEquals(0, ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).count(),
+    assertEquals(0, TestPlugins.livingChildProcesses(),
         "the build's processes were killed");
   }
 

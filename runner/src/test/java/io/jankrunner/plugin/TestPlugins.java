@@ -60,6 +60,15 @@ public final class TestPlugins {
     Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
   }
 
+  /**
+   * Processes this JVM started that are still alive, not counting the run's Kafka brokers (which
+   * integration tests run earlier in the same JVM may have started as children).
+   */
+  public static long livingChildProcesses() {
+    return ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
+        .filter(process -> !process.info().commandLine().orElse("").contains("kafka.Kafka")).count();
+  }
+
   /** Whether the Go toolchain the Go example needs is installed; tests that need it skip otherwise. */
   public static Optional<String> missingGoToolchain() {
     for (String tool : new String[] {"go", "protoc", "protoc-gen-go", "protoc-gen-go-grpc"}) {

@@ -1,4 +1,4 @@
-package io.jankrunner.http;
+package io.jankrunner.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package io.jankrunner.http;
+package io.jankrunner.config;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
