@@ -27,6 +27,7 @@ public final class TestBroker {
 
   private static final Logger log = LoggerFactory.getLogger(TestBroker.class);
   private static String bootstrap;
+  private static final java.util.Set<Long> processes = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private TestBroker() {}
 
@@ -69,6 +70,11 @@ public final class TestBroker {
     return startLocal(Map.of()).bootstrap();
   }
 
+  /** The pids of the brokers this JVM started (tests that count their own child processes leave them out). */
+  public static java.util.Set<Long> processes() {
+    return java.util.Set.copyOf(processes);
+  }
+
   /** A kafka-local broker of its own, started and ready, killed with the test JVM. */
   public record LocalBroker(String bootstrap, Path dir) {}
 
@@ -96,6 +102,7 @@ public final class TestBroker {
       builder.environment().put("KAFKA_LOCAL_CONTROLLER_PORT", Integer.toString(controllerPort));
       builder.environment().putAll(settings);
       Process broker = builder.start();
+      processes.add(broker.pid());
       Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
         broker.descendants().forEach(ProcessHandle::destroy);
         broker.destroy();

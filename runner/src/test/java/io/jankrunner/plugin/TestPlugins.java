@@ -65,8 +65,11 @@ public final class TestPlugins {
    * integration tests run earlier in the same JVM may have started as children).
    */
   public static long livingChildProcesses() {
+    java.util.Set<Long> brokers = new java.util.HashSet<>(io.jankrunner.kafka.TestBroker.processes());
+    brokers.addAll(brokers.stream().flatMap(pid -> ProcessHandle.of(pid).stream()).flatMap(ProcessHandle::descendants)
+        .map(ProcessHandle::pid).toList());
     return ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
-        .filter(process -> !process.info().commandLine().orElse("").contains("kafka.Kafka")).count();
+        .filter(process -> !brokers.contains(process.pid())).count();
   }
 
   /** Whether the Go toolchain the Go example needs is installed; tests that need it skip otherwise. */
