@@ -6,8 +6,8 @@ import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.dispatch.ControlPlane;
 import io.jankrunner.plugin.PluginManager;
-import io.jankrunner.result.Outputs;
-import io.jankrunner.result.Publisher;
+import io.jankrunner.result.OutputRecords;
+import io.jankrunner.result.KafkaWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -93,7 +93,7 @@ public final class RegistryTopic implements ControlPlane, Runnable {
 
   private void write(String pluginId, byte[] value) throws RunnerException {
     try {
-      Publisher.send(producer, new ProducerRecord<>(topic, Outputs.utf8(pluginId), value)).get(30, TimeUnit.SECONDS);
+      KafkaWriter.send(producer, new ProducerRecord<>(topic, OutputRecords.utf8(pluginId), value)).get(30, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException e) {
       throw new RunnerException(ErrorCode.INTERNAL, pluginId, "registry write failed: " + e, e);
     } catch (InterruptedException e) {

@@ -2,9 +2,9 @@ package io.jankrunner.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import io.jankrunner.worker.Worker;
-import io.jankrunner.worker.WorkerConfig;
+import io.jankrunner.config.WorkerConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -191,7 +191,7 @@ public final class E2eBench {
       Path state = Files.createTempDirectory("bench-worker");
       worker = Worker.start(new WorkerConfig(bootstrap, plugins, "bench-" + mode.name().toLowerCase(Locale.ROOT), mode,
           false, topics, WorkerConfig.DEFAULT_CONSUMERS, WorkerConfig.DEFAULT_MAX_IN_FLIGHT, 1024 * 1024, Duration.ofSeconds(5),
-          Duration.ofSeconds(10), state));
+          Duration.ofSeconds(10), state, WorkerConfig.DEFAULT_MAX_POLL_INTERVAL));
       worker.plugins().register(PLUGIN);
       try (KafkaProducer<byte[], byte[]> producer = producer()) {
         // The fleet learns of it through the registry like any registration.

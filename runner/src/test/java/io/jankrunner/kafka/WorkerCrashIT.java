@@ -8,9 +8,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jankrunner.cli.Main;
 import io.jankrunner.plugin.MisbehavingPlugin;
 import io.jankrunner.plugin.TestPlugins;
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import io.jankrunner.worker.Worker;
-import io.jankrunner.worker.WorkerConfig;
+import io.jankrunner.config.WorkerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -77,7 +77,8 @@ class WorkerCrashIT {
   private Map<String, List<JsonNode>> runAndKill(WorkerConfig.Mode mode, boolean exactlyOnce) throws Exception {
     String replyTo = topics.results();
     survivor = Worker.start(new WorkerConfig(TestBroker.bootstrap(), plugins, "survivor", mode, exactlyOnce, topics,
-        2, 64, 1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(5), state.resolve("survivor")));
+        2, 64, 1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(5), state.resolve("survivor"),
+        WorkerConfig.DEFAULT_MAX_POLL_INTERVAL));
     String registerId = "register-" + UUID.randomUUID();
     client.send(topics.control(), PLUGIN, TestClient.control(registerId, "register", PLUGIN, replyTo));
     assertEquals("ok", client.result(replyTo, registerId, Duration.ofSeconds(60)).path("status").asText());

@@ -11,9 +11,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jankrunner.plugin.MisbehavingPlugin;
 import io.jankrunner.plugin.TestPlugins;
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import io.jankrunner.worker.Worker;
-import io.jankrunner.worker.WorkerConfig;
+import io.jankrunner.config.WorkerConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,7 +70,7 @@ class WorkerIT {
 
   Worker startWorker(String id, WorkerConfig.Mode mode, boolean exactlyOnce) throws Exception {
     Worker worker = Worker.start(new WorkerConfig(TestBroker.bootstrap(), plugins, id, mode, exactlyOnce, topics, 2, 64,
-        1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(10), state.resolve(id)));
+        1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(10), state.resolve(id), WorkerConfig.DEFAULT_MAX_POLL_INTERVAL));
     workers.add(worker);
     return worker;
   }
