@@ -143,6 +143,7 @@ public final class Dispatcher {
     if (local) {
       manager.unregister(plugin);
     }
+    guards.remove(plugin);
     controlPlane.unregistered(plugin);
     return JsonNodeFactory.instance.objectNode().put("id", plugin).put("registered", false);
   }

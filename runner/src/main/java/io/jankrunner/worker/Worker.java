@@ -67,7 +67,7 @@ public final class Worker implements AutoCloseable {
     this.manager = new PluginManager(PluginManagerConfig.defaults(config.pluginsDir()).withStateDir(config.stateDir()),
         status);
     this.registry = new RegistryTopic(config.topics().registry(), config.workerId(), producer, registryConsumer(),
-        manager);
+        manager, config.stateDir().resolveSibling("builds"));
   }
 
   /** Starts a worker; returns once it consumes commands. */
@@ -122,6 +122,10 @@ public final class Worker implements AutoCloseable {
   private void thread(String name, Runnable loop) {
     Thread thread = Thread.ofPlatform().name("worker-" + name).start(loop);
     threads.add(thread);
+  }
+
+  public WorkerConfig config() {
+    return config;
   }
 
   public PluginManager plugins() {
