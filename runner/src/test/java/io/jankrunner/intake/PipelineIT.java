@@ -172,7 +172,7 @@ class PipelineIT {
     ObjectNode small = execute("small-1", "big");
     small.putObject("args").put("bytes", 100 * 1024);
     client.send(topics.execute(), "k", small);
-    Map<String, List<JsonNode>> results = client.results(replyTo, 2, WAIT);
+    Map<String, List<JsonNode>> results = client.results(replyTo, 3, WAIT); // with the register's
     JsonNode tooLarge = results.get("big-1").getFirst();
     assertEquals("RESULT_TOO_LARGE", tooLarge.path("error").path("code").asText(), tooLarge.toString());
     assertTrue(tooLarge.path("error").path("message").asText().contains("bytes"), tooLarge.toString());
