@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -41,9 +42,9 @@ import org.slf4j.LoggerFactory;
  * <p>Without a transaction each result is written as soon as its command finishes, before the
  * next command of its key starts, so callers see results in the order they sent commands. With
  * a transactional producer (exactly-once), results and offsets of each commit interval go in one
- * transaction; a fenced or broken producer is closed and rebuilt, and the partitions are read
- * again from their last committed offsets (the results of commands already run come from the
- * dispatcher's cache, so nothing runs twice and read_committed callers see each result once).
+ * transaction; a fenced or broken producer is closed and rebuilt, and what the failed transaction
+ * held goes in the next one (nothing of it was visible, so read_committed callers see each result
+ * once).
  */
 final class GroupIntake implements Intake {
 
@@ -71,7 +72,8 @@ final class GroupIntake implements Intake {
 
   /** A finished record, reported from its worker thread to the poll thread. */
   private record Completion(OffsetTracker.Track track, OffsetTracker.Slot slot,
-                            List<ProducerRecord<byte[], byte[]>> outputs, boolean failed) {}
+                            List<ProducerRecord<byte[], byte[]>> outputs,
+                            Function<Throwable, ProducerRecord<byte[], byte[]>> fallback, boolean failed) {}
 
   /**
    * @param transactions builds the transactional producer (exactly-once mode); again after a fence
@@ -96,7 +98,7 @@ final class GroupIntake implements Intake {
   @Override
   public void run() {
     try {
-      transactions.ifPresent(factory -> producer = newProducer(factory));
+      transactions.ifPresent(factory -> producer = newProducer(factory)); // fails early on a bad config
       consumer.subscribe(List.of(topic), new Rebalance());
       PollLoop.run("group intake on " + topic, () -> stopping, this::round);
       drain(tracker.partitions(), drainGrace);
@@ -154,24 +156,24 @@ final class GroupIntake implements Intake {
     } catch (RuntimeException e) {
       log.error("record {}-{}@{} could not be handled; it will be read again", record.topic(), record.partition(),
           record.offset(), e);
-      return new Completion(track, slot, List.of(), true);
+      return new Completion(track, slot, List.of(), null, true);
     }
     if (transactions.isPresent()) {
-      return new Completion(track, slot, handled.outputs(), false);
+      return new Completion(track, slot, handled.outputs(), error -> handler.fallback(record, handled, error), false);
     }
     try {
       writer.sendAll(handled.outputs()).join();
-      return new Completion(track, slot, List.of(), false);
+      return new Completion(track, slot, List.of(), null, false);
     } catch (RuntimeException e) {
       log.warn("outputs of {}-{}@{} not published: {}", record.topic(), record.partition(), record.offset(),
           e.toString());
       try {
         writer.send(handler.fallback(record, handled, e)).join();
-        return new Completion(track, slot, List.of(), false);
+        return new Completion(track, slot, List.of(), null, false);
       } catch (RuntimeException fallbackError) {
         log.error("neither the outputs of {}-{}@{} nor their replacement could be written: {}", record.topic(),
             record.partition(), record.offset(), fallbackError.toString());
-        return new Completion(track, slot, List.of(), true);
+        return new Completion(track, slot, List.of(), null, true);
       }
     }
   }
@@ -185,7 +187,7 @@ final class GroupIntake implements Intake {
           rewind.add(completion.track().partition);
         }
       } else {
-        tracker.finished(completion.track(), completion.slot(), completion.outputs());
+        tracker.finished(completion.track(), completion.slot(), completion.outputs(), completion.fallback());
       }
     }
     keyTails.values().removeIf(CompletableFuture::isDone);
@@ -205,7 +207,7 @@ final class GroupIntake implements Intake {
     if (commit.isEmpty()) {
       return;
     }
-    if (producer != null) {
+    if (transactions.isPresent()) {
       commitInTransaction(commit);
       return;
     }
@@ -228,23 +230,64 @@ final class GroupIntake implements Intake {
   }
 
   private void commitInTransaction(OffsetTracker.Commit commit) {
+    if (producer == null) {
+      try {
+        producer = newProducer(transactions.orElseThrow());
+      } catch (RuntimeException e) {
+        log.warn("transactional producer for {} could not be built: {}; trying again", topic, e.toString());
+        return;
+      }
+    }
     List<CompletableFuture<?>> sends = new ArrayList<>();
     try {
       producer.beginTransaction();
-      for (ProducerRecord<byte[], byte[]> output : commit.outputs()) {
-        sends.add(KafkaWriter.send(producer, output));
+      for (OffsetTracker.Output output : commit.outputs()) {
+        sends.add(KafkaWriter.send(producer, output.record()));
       }
       producer.sendOffsetsToTransaction(commit.offsets(), consumer.groupMetadata());
       producer.commitTransaction();
       tracker.committed(commit);
     } catch (RuntimeException e) {
-      log.warn("transaction on {} failed ({}); rebuilding the producer and reading the uncommitted records again",
-          topic, e.toString());
-      // Fenced, timed out or aborted: a producer in an unknown state is never reused.
+      // Fenced, timed out or aborted: a producer in an unknown state is never reused. Nothing of
+      // the transaction is visible; its records stay tracked and go in the next one, with a new
+      // producer (whose initTransactions aborts whatever the old one left open).
+      log.warn("transaction on {} failed ({}); rebuilding the producer, the next commit retries", topic,
+          e.toString());
+      replaceRefused(commit, sends);
       producer.close(Duration.ZERO);
-      producer = newProducer(transactions.orElseThrow());
-      seekBack(new HashSet<>(tracker.partitions()));
+      producer = null;
     }
+  }
+
+  /**
+   * Records the broker refused (too large for the reply topic, say) would fail every retry of
+   * the transaction: their commands are answered by their fallback (a small error result, or
+   * the DLQ) in the next one. The slots stay tracked, so their outputs survive the rewind.
+   */
+  private void replaceRefused(OffsetTracker.Commit commit, List<CompletableFuture<?>> sends) {
+    for (int i = 0; i < sends.size(); i++) {
+      CompletableFuture<?> send = sends.get(i);
+      if (!send.isCompletedExceptionally()) {
+        continue;
+      }
+      Throwable error = send.handle((ignored, failure) -> failure).join();
+      OffsetTracker.Slot slot = commit.outputs().get(i).slot();
+      if (isRefusal(error) && slot.fallback != null) {
+        slot.outputs = List.of(slot.fallback.apply(error));
+        slot.fallback = null;
+      }
+    }
+  }
+
+  // The broker's answer about this record, not about the producer or the transaction.
+  private static boolean isRefusal(Throwable error) {
+    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    return cause instanceof org.apache.kafka.common.errors.RecordTooLargeException
+        || cause instanceof org.apache.kafka.common.errors.InvalidTopicException
+        || cause instanceof org.apache.kafka.common.errors.TopicAuthorizationException
+        || cause instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException
+        || cause instanceof org.apache.kafka.common.errors.TimeoutException;
   }
 
   private static Producer<byte[], byte[]> newProducer(Supplier<Producer<byte[], byte[]>> factory) {

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -26,6 +27,8 @@ final class OffsetTracker {
     boolean done;
     /** The records to write in the commit that covers this one (exactly-once mode). */
     List<ProducerRecord<byte[], byte[]>> outputs = List.of();
+    /** What to write instead when the broker refuses one of {@link #outputs}. */
+    Function<Throwable, ProducerRecord<byte[], byte[]>> fallback;
 
     Slot(long offset) {
       this.offset = offset;
@@ -85,12 +88,14 @@ final class OffsetTracker {
   }
 
   /** A record finished; false when its track is no longer current (revoked, lost or rewound). */
-  boolean finished(Track track, Slot slot, List<ProducerRecord<byte[], byte[]>> outputs) {
+  boolean finished(Track track, Slot slot, List<ProducerRecord<byte[], byte[]>> outputs,
+                   Function<Throwable, ProducerRecord<byte[], byte[]>> fallback) {
     if (tracks.get(track.partition) != track || slot.done) {
       return false;
     }
     slot.done = true;
     slot.outputs = outputs;
+    slot.fallback = fallback;
     running--;
     return true;
   }
@@ -124,7 +129,7 @@ final class OffsetTracker {
    */
   Commit pending() {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
+    List<Output> outputs = new ArrayList<>();
     Map<Track, Integer> counts = new HashMap<>();
     for (Track track : tracks.values()) {
       int count = 0;
@@ -133,7 +138,7 @@ final class OffsetTracker {
         if (!slot.done) {
           break;
         }
-        outputs.addAll(slot.outputs);
+        slot.outputs.forEach(output -> outputs.add(new Output(slot, output)));
         next = slot.offset + 1;
         count++;
       }
@@ -173,9 +178,11 @@ final class OffsetTracker {
     return List.copyOf(tracks.keySet());
   }
 
+  /** A record to write, and the slot whose command it answers. */
+  record Output(Slot slot, ProducerRecord<byte[], byte[]> record) {}
+
   /** Offsets and outputs of one commit, and how many records of each track it covers. */
-  record Commit(Map<TopicPartition, OffsetAndMetadata> offsets, List<ProducerRecord<byte[], byte[]>> outputs,
-                Map<Track, Integer> counts) {
+  record Commit(Map<TopicPartition, OffsetAndMetadata> offsets, List<Output> outputs, Map<Track, Integer> counts) {
     boolean isEmpty() {
       return offsets.isEmpty();
     }
