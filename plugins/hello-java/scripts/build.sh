@@ -8,12 +8,19 @@ source "$plugin_dir/../../scripts/lib.sh"
 find_jdk
 jar="$plugin_dir/target/hello-java.jar"
 # Skip Maven when the jar is newer than everything it is built from (the repo's own build
-# makes it too, and a second Maven run would rewrite jars a running build is using).
-if [ -f "$jar" ] && [ -z "$(find "$plugin_dir/src" "$plugin_dir/pom.xml" "$REPO_ROOT/proto/src" "$REPO_ROOT/proto/pom.xml" \
-      "$REPO_ROOT/pom.xml" -newer "$jar" -type f -print -quit)" ]; then
-  echo "target/hello-java.jar is up to date"
-else
+# makes it too, and a second Maven run would rewrite jars a running build is using). Maven runs
+# under the repo's build lock, so it never races a `scripts/runner` building the same modules.
+jar_stale() {
+  [ ! -f "$jar" ] || [ -n "$(find "$plugin_dir/src" "$plugin_dir/pom.xml" "$REPO_ROOT/proto/src" "$REPO_ROOT/proto/pom.xml" \
+      "$REPO_ROOT/pom.xml" -newer "$jar" -type f -print -quit)" ]
+}
+build_jar() {
   "$REPO_ROOT/mvnw" -q -B -f "$REPO_ROOT/pom.xml" -pl plugins/hello-java -am package -DskipTests -Dmaven.test.skip=true
+}
+if jar_stale; then
+  with_build_lock jar_stale build_jar
+else
+  echo "target/hello-java.jar is up to date"
 fi
 mkdir -p bin
 cat > bin/hello-java <<LAUNCHER
