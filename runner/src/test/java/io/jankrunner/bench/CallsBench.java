@@ -15,7 +15,6 @@ import io.grpc.stub.StreamObserver;
 import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.plugin.PluginStateListener;
-import io.jankrunner.protocol.Handshake;
 import io.jankrunner.protocol.JsonValues;
 import io.jankrunner.proto.ExecuteRequest;
 import io.jankrunner.proto.ExecuteResponse;
@@ -169,31 +168,11 @@ public final class CallsBench {
    * what the manager itself costs.
    */
   private static long[] directToGoPlugin(Path dir, ObjectNode payload, int warmup, int calls) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder(dir.resolve("bin/hello-world").toString()).directory(dir.toFile())
-        .redirectError(ProcessBuilder.Redirect.DISCARD);
-    builder.environment().put(Handshake.MAGIC_COOKIE_KEY, Handshake.MAGIC_COOKIE_VALUE);
-    builder.environment().put(Handshake.PROTOCOL_VERSIONS_ENV, "1");
-    Process process = builder.start();
-    EventLoopGroup loop = new EpollEventLoopGroup(2);
-    ManagedChannel channel = null;
-    try {
-      String line = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream())).readLine();
-      Handshake handshake = Handshake.parse(line);
-      channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(handshake.address()))
-          .channelType(EpollDomainSocketChannel.class).eventLoopGroup(loop).usePlaintext().directExecutor()
-          .overrideAuthority("localhost").build();
-      PluginServiceGrpc.PluginServiceBlockingStub stub = PluginServiceGrpc.newBlockingStub(channel);
+    try (DirectPlugin plugin = new DirectPlugin(dir)) {
+      PluginServiceGrpc.PluginServiceBlockingStub stub = PluginServiceGrpc.newBlockingStub(plugin.channel());
       ExecuteRequest request = ExecuteRequest.newBuilder().setMethod("echo")
           .putAllArgs(JsonValues.toAnyMap(payload)).build();
       return measure(warmup, calls, () -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).execute(request));
-    } finally {
-      if (channel != null) {
-        channel.shutdownNow();
-      }
-      process.destroy();
-      process.waitFor(5, TimeUnit.SECONDS);
-      process.destroyForcibly();
-      loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
   }
 
