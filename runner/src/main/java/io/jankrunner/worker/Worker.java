@@ -5,6 +5,7 @@ import io.jankrunner.config.WorkerConfig;
 import io.jankrunner.dispatch.Dispatcher;
 import io.jankrunner.intake.CommandIntake;
 import io.jankrunner.intake.Intake;
+import io.jankrunner.plugin.GrpcWarmup;
 import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.registry.RegistryTopic;
@@ -72,6 +73,7 @@ public final class Worker implements AutoCloseable {
 
   /** Starts a worker; returns once it consumes commands. */
   public static Worker start(WorkerConfig config) throws Exception {
+    GrpcWarmup.inBackground(); // while Kafka connects: the first plugin call then skips ~0.5 s of class loading
     Worker worker = new Worker(config);
     try {
       worker.run();
