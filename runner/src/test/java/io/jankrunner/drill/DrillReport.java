@@ -20,14 +20,14 @@ import java.util.TreeMap;
 record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost, List<String> phantom,
                    List<String> duplicates, Map<String, Integer> errors, List<String> invalidMisanswered,
                    List<String> orphans, Map<String, Integer> faults, List<String> skipped, List<String> forcedStops,
-                   List<Long> hungNotDetected, boolean drained, Duration elapsed) {
+                   List<String> hungNotDetected, boolean drained, Duration elapsed) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SAMPLE = 20;
 
   static DrillReport of(DrillOptions options, CommandStream stream, Checker checker, Set<String> registers,
                         FaultSchedule faults, List<String> forcedStops, List<String> orphans,
-                        List<Long> hungNotDetected, boolean drained, Duration elapsed) {
+                        List<String> hungNotDetected, boolean drained, Duration elapsed) {
     List<String> lost = new ArrayList<>();
     for (String id : stream.expectResult) {
       if (!stream.unsent.containsKey(id) && !checker.results.containsKey(id)) {
@@ -80,9 +80,7 @@ record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost
     sample(out, "orphan plugin process", orphans);
     sample(out, "fault not injected", skipped);
     sample(out, "worker that ignored SIGTERM (killed)", forcedStops);
-    if (!hungNotDetected.isEmpty()) {
-      out.println("SIGSTOPped plugin not detected as hung (still stopped at the end): " + hungNotDetected);
-    }
+    sample(out, "SIGSTOPped plugin not detected as hung", hungNotDetected);
     if (!drained) {
       out.println("the checker could not read the topics to their end: figures are incomplete");
     }
@@ -101,7 +99,7 @@ record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost
     ObjectNode faultNode = node.putObject("faults");
     faults.forEach(faultNode::put);
     node.put("faults_skipped", skipped.size());
-    node.put("hung_detected", hungNotDetected.isEmpty());
+    node.put("hung_detected", faults.getOrDefault("plugin_stop", 0) > 0 && hungNotDetected.isEmpty());
     node.put("workers_killed_at_shutdown", forcedStops.size());
     node.put("seconds", Math.round(elapsed.toMillis() / 100.0) / 10.0);
     node.put("failed", failed());

@@ -94,6 +94,12 @@ final class WorkerFleet implements AutoCloseable {
     }
   }
 
+  /** The live plugin processes of worker {@code index}. */
+  synchronized List<ProcessHandle> pluginsOf(int index) {
+    Process worker = processes[index];
+    return worker == null || !worker.isAlive() ? List.of() : worker.descendants().filter(this::isPlugin).toList();
+  }
+
   /** The live plugin processes of the live workers, oldest first. */
   synchronized List<ProcessHandle> pluginProcesses() {
     List<ProcessHandle> plugins = new ArrayList<>();
