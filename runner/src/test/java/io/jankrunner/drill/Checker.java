@@ -36,6 +36,8 @@ final class Checker implements AutoCloseable {
   /** id → every result record seen for it (their error codes, "ok" for a success). */
   final Map<String, List<String>> results = new ConcurrentHashMap<>();
   final Set<String> deadLetterKeys = ConcurrentHashMap.newKeySet();
+  /** Error result records by code and the start of the message (numbers masked), for the summary. */
+  final Map<String, Integer> errorMessages = new ConcurrentHashMap<>();
   private final AtomicInteger unreadable = new AtomicInteger();
   private final Thread thread;
   private final CountDownLatch drained = new CountDownLatch(1);
@@ -141,6 +143,10 @@ final class Checker implements AutoCloseable {
       JsonNode result = JSON.readTree(record.value());
       String id = result.path("id").isTextual() ? result.path("id").asText() : key;
       String outcome = result.path("status").asText().equals("ok") ? "ok" : result.path("error").path("code").asText("?");
+      if (!outcome.equals("ok")) {
+        String message = result.path("error").path("message").asText("").replaceAll("[0-9]+", "#");
+        errorMessages.merge(outcome + ": " + message.substring(0, Math.min(70, message.length())), 1, Integer::sum);
+      }
       if (id != null) {
         results.computeIfAbsent(id, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(outcome);
       } else {

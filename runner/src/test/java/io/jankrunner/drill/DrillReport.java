@@ -20,14 +20,16 @@ import java.util.TreeMap;
 record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost, List<String> phantom,
                    List<String> duplicates, Map<String, Integer> errors, List<String> invalidMisanswered,
                    List<String> orphans, Map<String, Integer> faults, List<String> skipped, List<String> forcedStops,
-                   List<String> hungNotDetected, boolean drained, Duration elapsed) {
+                   List<String> hungNotDetected, Map<String, Integer> errorMessages, boolean drained,
+                   Duration elapsed) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SAMPLE = 20;
 
   static DrillReport of(DrillOptions options, CommandStream stream, Checker checker, Set<String> registers,
                         FaultSchedule faults, List<String> forcedStops, List<String> orphans,
-                        List<String> hungNotDetected, boolean drained, Duration elapsed) {
+                        List<String> hungNotDetected, Map<String, Integer> errorMessages, boolean drained,
+                   Duration elapsed) {
     List<String> lost = new ArrayList<>();
     for (String id : stream.expectResult) {
       if (!stream.unsent.containsKey(id) && !checker.results.containsKey(id)) {
@@ -63,7 +65,7 @@ record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost
     int sent = stream.expectResult.size() + stream.expectDeadLetter.size() - stream.unsent.size();
     return new DrillReport(options, sent, stream.unsent.size(), lost.stream().sorted().toList(), phantom,
         duplicates.stream().sorted().toList(), errors, misanswered, orphans, new TreeMap<>(faults.injected),
-        List.copyOf(faults.skipped), forcedStops, hungNotDetected, drained, elapsed);
+        List.copyOf(faults.skipped), forcedStops, hungNotDetected, Map.copyOf(checker.errorMessages), drained, elapsed);
   }
 
   /** Loss, phantoms, orphans, a poison command answered wrongly, and duplicates in exactly-once mode. */
@@ -81,6 +83,8 @@ record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost
     sample(out, "fault not injected", skipped);
     sample(out, "worker that ignored SIGTERM (killed)", forcedStops);
     sample(out, "SIGSTOPped plugin not detected as hung", hungNotDetected);
+    errorMessages.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(SAMPLE)
+        .forEach(entry -> out.println("error results: " + entry.getValue() + " × " + entry.getKey()));
     if (!drained) {
       out.println("the checker could not read the topics to their end: figures are incomplete");
     }
