@@ -62,6 +62,14 @@ public final class Drill {
     Path plugins = DrillPlugins.prepare(options.repo(), options.workDir().resolve("plugins"), options.pluginTimeoutMs());
     LocalBroker broker = options.bootstrap().isPresent() ? null
         : new LocalBroker(options.repo(), options.workDir().resolve("kafka"));
+    // Ctrl-C or SIGTERM mid-drill: no worker (hence no plugin) and no broker of ours is left behind.
+    Thread cleanup = Thread.ofPlatform().unstarted(() -> {
+      ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
+      if (broker != null) {
+        broker.close();
+      }
+    });
+    Runtime.getRuntime().addShutdownHook(cleanup);
     try {
       String bootstrap = broker == null ? options.bootstrap().get() : broker.start();
       say("broker " + bootstrap + ", topics " + runId + ".*");
@@ -71,6 +79,7 @@ public final class Drill {
         return drill(options, broker, fleet, stream, checker);
       }
     } finally {
+      Runtime.getRuntime().removeShutdownHook(cleanup);
       if (broker != null) {
         broker.close();
       }

@@ -28,8 +28,7 @@ record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost
 
   static DrillReport of(DrillOptions options, CommandStream stream, Checker checker, Set<String> registers,
                         FaultSchedule faults, List<String> forcedStops, List<String> orphans,
-                        List<String> hungNotDetected, Map<String, Integer> errorMessages, boolean drained,
-                   Duration elapsed) {
+                        List<String> hungNotDetected, boolean drained, Duration elapsed) {
     List<String> lost = new ArrayList<>();
     for (String id : stream.expectResult) {
       if (!stream.unsent.containsKey(id) && !checker.results.containsKey(id)) {
