@@ -14,10 +14,10 @@ import java.util.TreeMap;
 /**
  * What a drill found. lost: a command sent (the broker acknowledged it) with no result, or an
  * unparsable record missing from the DLQ; phantom: a result for an id never sent; duplicates:
- * ids with more than one visible result; errors: the final result's error code per id;
+ * ids with more than one visible result; ok: ids whose last result is a success; errors: the final result's error code per id;
  * orphans: plugin processes still alive after both workers stopped.
  */
-record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost, List<String> phantom,
+record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<String> lost, List<String> phantom,
                    List<String> duplicates, Map<String, Integer> errors, List<String> invalidMisanswered,
                    List<String> orphans, Map<String, Integer> faults, List<String> skipped, List<String> forcedStops,
                    List<String> hungNotDetected, Map<String, Integer> errorMessages, boolean drained,
@@ -46,6 +46,7 @@ record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost
     List<String> duplicates = new ArrayList<>();
     Map<String, Integer> errors = new TreeMap<>();
     List<String> misanswered = new ArrayList<>();
+    int[] ok = {0};
     checker.results.forEach((id, outcomes) -> {
       if (!stream.expectResult.contains(id)) {
         return;
@@ -54,7 +55,9 @@ record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost
         duplicates.add(id);
       }
       String last = checker.status(id);
-      if (!"ok".equals(last)) {
+      if ("ok".equals(last)) {
+        ok[0]++;
+      } else {
         errors.merge(last, 1, Integer::sum);
       }
       if (stream.expectInvalid.contains(id) && !"INVALID_COMMAND".equals(last)) {
@@ -62,7 +65,7 @@ record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost
       }
     });
     int sent = stream.expectResult.size() + stream.expectDeadLetter.size() - stream.unsent.size();
-    return new DrillReport(options, sent, stream.unsent.size(), lost.stream().sorted().toList(), phantom,
+    return new DrillReport(options, sent, stream.unsent.size(), ok[0], lost.stream().sorted().toList(), phantom,
         duplicates.stream().sorted().toList(), errors, misanswered, orphans, new TreeMap<>(faults.injected),
         List.copyOf(faults.skipped), forcedStops, hungNotDetected, Map.copyOf(checker.errorMessages), drained, elapsed);
   }
@@ -94,6 +97,7 @@ record DrillReport(DrillOptions options, int sent, int unsent, List<String> lost
     ObjectNode node = JSON.createObjectNode();
     node.put("mode", options.mode()).put("exactly_once", options.exactlyOnce()).put("commands", options.commands());
     node.put("sent", sent).put("unsent", unsent);
+    node.put("ok", ok);
     node.put("lost", lost.size()).put("phantom", phantom.size()).put("duplicates", duplicates.size());
     node.put("orphans", orphans.size());
     ObjectNode errorNode = node.putObject("errors");
