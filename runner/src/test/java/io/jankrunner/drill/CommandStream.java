@@ -2,6 +2,7 @@ package io.jankrunner.drill;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jankrunner.kafka.TestClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -59,9 +60,9 @@ final class CommandStream implements AutoCloseable {
   Set<String> register() throws Exception {
     String go = runId + "-register-go";
     String java = runId + "-register-java";
-    send(controlTopic, go, bytes(JSON.createObjectNode().put("v", 1).put("id", go).put("type", "register")
+    send(controlTopic, go, TestClient.bytes(JSON.createObjectNode().put("v", 1).put("id", go).put("type", "register")
         .put("plugin", GO).put("reply_to", replyTo))).get();
-    send(controlTopic, java, bytes(JSON.createObjectNode().put("v", 1).put("id", java).put("type", "register")
+    send(controlTopic, java, TestClient.bytes(JSON.createObjectNode().put("v", 1).put("id", java).put("type", "register")
         .put("plugin", JAVA).put("reply_to", replyTo))).get();
     return Set.of(go, java);
   }
@@ -96,7 +97,7 @@ final class CommandStream implements AutoCloseable {
         expectInvalid.add(id);
         ObjectNode invalid = JSON.createObjectNode().put("v", 1).put("id", id).put("type", "execute")
             .put("plugin", GO).put("method", "greet").put("reply_to", replyTo).put("args", i);
-        send(executeTopic, id, bytes(invalid));
+        send(executeTopic, id, TestClient.bytes(invalid));
       }
       return;
     }
@@ -109,7 +110,7 @@ final class CommandStream implements AutoCloseable {
       default -> command.putObject("args");
     }
     expectResult.add(id);
-    send(executeTopic, id, bytes(command));
+    send(executeTopic, id, TestClient.bytes(command));
   }
 
   private java.util.concurrent.Future<?> send(String topic, String key, byte[] value) {
@@ -121,14 +122,6 @@ final class CommandStream implements AutoCloseable {
             unsent.put(key, error.toString());
           }
         });
-  }
-
-  private static byte[] bytes(ObjectNode node) {
-    try {
-      return JSON.writeValueAsBytes(node);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   @Override

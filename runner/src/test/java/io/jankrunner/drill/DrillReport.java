@@ -106,7 +106,11 @@ record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<Stri
     ObjectNode faultNode = node.putObject("faults");
     faults.forEach(faultNode::put);
     node.put("faults_skipped", skipped.size());
-    node.put("hung_detected", faults.getOrDefault("plugin_stop", 0) > 0 && hungNotDetected.isEmpty());
+    if (faults.getOrDefault("plugin_stop", 0) > 0) {
+      node.put("hung_detected", hungNotDetected.isEmpty());
+    } else {
+      node.putNull("hung_detected"); // nothing was stopped
+    }
     node.put("workers_killed_at_shutdown", forcedStops.size());
     node.put("seconds", Math.round(elapsed.toMillis() / 100.0) / 10.0);
     node.put("failed", failed());
