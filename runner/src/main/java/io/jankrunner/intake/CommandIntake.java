@@ -21,6 +21,7 @@ public final class CommandIntake {
 
   /** Control commands handled at once per worker (builds, registrations: per plugin in order). */
   static final int CONTROL_IN_FLIGHT = 16;
+  static final String ACQUIRE_MODE_PROPERTY = "jankrunner.share.acquire.mode";
 
   private CommandIntake() {}
 
@@ -43,8 +44,9 @@ public final class CommandIntake {
           ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-execute-" + index,
           ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxInFlight(),
           ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit",
-          // At most max.poll.records acquired at a time: a worker holds no more locks than it works on.
-          ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, "record_limit",
+          // record_limit: at most max.poll.records acquired at a time, so a worker holds no more locks
+          // than it works on. (A JVM property picks the other mode for measurements: BENCHMARKS.md.)
+          ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, System.getProperty(ACQUIRE_MODE_PROPERTY, "record_limit"),
           ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2)),
           new ByteArrayDeserializer(), new ByteArrayDeserializer());
       return new ShareIntake(consumer, topic, handler, writer, workers, config.shutdownGrace());
