@@ -9,16 +9,15 @@ import io.jankrunner.config.Topics;
 import io.jankrunner.config.WorkerConfig;
 import io.jankrunner.kafka.TestBroker;
 import io.jankrunner.kafka.TestClient;
+import io.jankrunner.kafka.WorkerTestKit;
 import io.jankrunner.plugin.TestPlugins;
 import io.jankrunner.worker.Worker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -46,7 +45,7 @@ class PipelineIT {
 
   @TempDir Path plugins;
   @TempDir Path state;
-  private final List<Worker> workers = new ArrayList<>();
+  private WorkerTestKit kit;
   private TestClient client;
   private Topics topics;
   private String replyTo;
@@ -55,23 +54,20 @@ class PipelineIT {
   void setUp() throws Exception {
     TestPlugins.javaPlugin(plugins, "pipeline", PLUGIN, PipelinePlugin.class, "",
         "\"runner\": {\"max_concurrency\": 500, \"max_instances\": 1, \"timeout_ms\": 60000}");
-    client = new TestClient(TestBroker.bootstrap());
-    topics = new Topics("p" + UUID.randomUUID().toString().substring(0, 8));
-    replyTo = topics.prefix() + ".replies";
+    kit = new WorkerTestKit(plugins, state, "p");
+    client = kit.client();
+    topics = kit.topics();
+    replyTo = kit.replyTo();
   }
 
   @AfterEach
   void tearDown() {
-    workers.forEach(Worker::close);
-    client.close();
+    kit.close();
   }
 
   private Worker startWorker(String id, WorkerConfig.Mode mode, boolean exactlyOnce, int maxInFlight,
                              Duration maxPollInterval) throws Exception {
-    Worker worker = Worker.start(new WorkerConfig(TestBroker.bootstrap(), plugins, id, mode, exactlyOnce, topics, 1,
-        maxInFlight, 1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(10), state.resolve(id), maxPollInterval));
-    workers.add(worker);
-    return worker;
+    return kit.start(id, mode, exactlyOnce, 1, maxInFlight, Duration.ofSeconds(10), maxPollInterval);
   }
 
   private Worker startWorker(String id, WorkerConfig.Mode mode) throws Exception {
@@ -79,9 +75,7 @@ class PipelineIT {
   }
 
   private void register() {
-    String id = "register-" + UUID.randomUUID();
-    client.send(topics.control(), PLUGIN, TestClient.control(id, "register", PLUGIN, replyTo));
-    assertEquals("ok", client.result(replyTo, id, WAIT).path("status").asText());
+    assertEquals("ok", kit.control("register", PLUGIN).path("status").asText());
   }
 
   private ObjectNode execute(String id, String method) {
@@ -232,7 +226,7 @@ class PipelineIT {
         new org.apache.kafka.common.header.internals.RecordHeaders());
     Worker late = startWorker("w-late", WorkerConfig.Mode.SHARE);
     assertTrue(late.plugins().isRegistered(PLUGIN), "the late worker caught up with the registration");
-    workers.getFirst().close();
+    kit.workers().getFirst().close();
     client.send(topics.execute(), "k", execute("after-poison", "echo"));
     JsonNode result = client.result(replyTo, "after-poison", WAIT);
     assertEquals("w-late", result.path("worker").asText());
