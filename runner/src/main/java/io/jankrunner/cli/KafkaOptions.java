@@ -1,7 +1,7 @@
 package io.jankrunner.cli;
 
 import io.jankrunner.config.KafkaClientProperties;
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

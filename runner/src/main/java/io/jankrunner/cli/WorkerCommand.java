@@ -4,7 +4,7 @@ import io.jankrunner.config.ApiTokens;
 import io.jankrunner.http.HttpAddress;
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.worker.Worker;
-import io.jankrunner.worker.WorkerConfig;
+import io.jankrunner.config.WorkerConfig;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -65,7 +65,8 @@ final class WorkerCommand implements Callable<Integer> {
     WorkerConfig config = new WorkerConfig(kafka.bootstrap, pluginsDir != null ? pluginsDir : PluginsCommand.defaultPluginsDir(),
         workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(), mode, exactlyOnce, kafka.topics(),
         consumers, maxInFlight, maxCommandBytes, WorkerConfig.DEFAULT_HEARTBEAT, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
-        stateDir != null ? stateDir : PluginManagerConfig.defaultStateDir()).withKafkaClient(kafka.properties());
+        stateDir != null ? stateDir : PluginManagerConfig.defaultStateDir(), WorkerConfig.DEFAULT_MAX_POLL_INTERVAL)
+        .withKafkaClient(kafka.properties());
     if (http != null && !http.isBlank()) {
       config = config.withHttp(HttpAddress.parse(http), ApiTokens.fromEnvironment(System.getenv()));
     }

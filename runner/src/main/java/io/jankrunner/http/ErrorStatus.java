@@ -17,6 +17,7 @@ final class ErrorStatus {
       ErrorCode.EXPIRED, 504,
       ErrorCode.BUILD_FAILED, 422,
       ErrorCode.OVERLOADED, 429,
+      ErrorCode.RESULT_TOO_LARGE, 500,
       ErrorCode.INTERNAL, 500));
 
   /** A plugin that exists in the plugins directory but is not registered: a state conflict. */

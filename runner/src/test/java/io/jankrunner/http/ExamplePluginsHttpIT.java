@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jankrunner.kafka.TestBroker;
 import io.jankrunner.plugin.TestPlugins;
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import io.jankrunner.worker.Worker;
-import io.jankrunner.worker.WorkerConfig;
+import io.jankrunner.config.WorkerConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +30,8 @@ class ExamplePluginsHttpIT {
   static void startWorker() throws Exception {
     worker = Worker.start(new WorkerConfig(TestBroker.bootstrap(), TestPlugins.repo().resolve("plugins"), "examples-1",
         WorkerConfig.Mode.SHARE, false, new Topics("x" + UUID.randomUUID().toString().substring(0, 8)), 1, 16,
-        1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(5), state)
+        1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(5), state,
+        WorkerConfig.DEFAULT_MAX_POLL_INTERVAL)
         .withHttp(new InetSocketAddress("127.0.0.1", 0), ApiTokens.parse(TOKEN)));
     http = new HttpCalls("http://127.0.0.1:" + worker.httpAddress().orElseThrow().getPort());
   }

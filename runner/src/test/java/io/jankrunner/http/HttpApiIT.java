@@ -10,9 +10,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.jankrunner.kafka.TestBroker;
 import io.jankrunner.plugin.MisbehavingPlugin;
 import io.jankrunner.plugin.TestPlugins;
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import io.jankrunner.worker.Worker;
-import io.jankrunner.worker.WorkerConfig;
+import io.jankrunner.config.WorkerConfig;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -65,7 +65,8 @@ class HttpApiIT {
         "\"runner\": {\"retry\": {\"max_attempts\": 1}}");
     Topics topics = new Topics("h" + UUID.randomUUID().toString().substring(0, 8));
     worker = Worker.start(new WorkerConfig(TestBroker.bootstrap(), plugins, "http-1", WorkerConfig.Mode.SHARE, false,
-        topics, 1, 64, LIMIT, Duration.ofSeconds(1), Duration.ofSeconds(5), state)
+        topics, 1, 64, LIMIT, Duration.ofSeconds(1), Duration.ofSeconds(5), state,
+        WorkerConfig.DEFAULT_MAX_POLL_INTERVAL)
         .withHttp(new InetSocketAddress("127.0.0.1", 0), ApiTokens.parse(WRITER + ",ro:" + READER)));
     http = new HttpCalls("http://127.0.0.1:" + worker.httpAddress().orElseThrow().getPort());
     for (String plugin : List.of(ECHO, NARROW, WIDE, BROKEN)) {

@@ -13,9 +13,9 @@ import io.jankrunner.kafka.TestClient;
 import io.jankrunner.plugin.MisbehavingPlugin;
 import io.jankrunner.plugin.TestPlugins;
 import io.jankrunner.worker.TopicSetup;
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import io.jankrunner.worker.Worker;
-import io.jankrunner.worker.WorkerConfig;
+import io.jankrunner.config.WorkerConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +50,8 @@ class MetricsIT {
 
   private WorkerConfig config(int port) {
     return new WorkerConfig(TestBroker.bootstrap(), plugins, "metrics-1", WorkerConfig.Mode.SHARE, false, topics, 1,
-        64, 1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(5), state)
+        64, 1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(5), state,
+        WorkerConfig.DEFAULT_MAX_POLL_INTERVAL)
         .withHttp(new InetSocketAddress("127.0.0.1", port), ApiTokens.NONE);
   }
 
@@ -117,7 +118,7 @@ class MetricsIT {
          TestClient client = new TestClient(TestBroker.bootstrap())) {
       TopicSetup.ensure(admin, topics, 3);
       client.send(topics.registry(), "test.plugins.waiting", TestClient.JSON.readTree(
-          "{\"v\":1,\"plugin\":\"test.plugins.waiting\",\"registered\":true,\"version\":\"1.0.0\",\"build_id\":\"b1\"}"));
+          "{\"v\":1,\"plugin\":\"test.plugins.waiting\",\"registered\":true,\"version\":\"1.0.0\",\"build_id\":\"" + UUID.randomUUID() + "\"}"));
     }
     int port = TestBroker.freePort();
     CompletableFuture<Worker> starting = CompletableFuture.supplyAsync(() -> {

@@ -9,9 +9,9 @@ import io.jankrunner.cli.Main;
 import io.jankrunner.config.KafkaClientProperties;
 import io.jankrunner.plugin.MisbehavingPlugin;
 import io.jankrunner.plugin.TestPlugins;
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import io.jankrunner.worker.Worker;
-import io.jankrunner.worker.WorkerConfig;
+import io.jankrunner.config.WorkerConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -49,7 +49,8 @@ class SecuredClusterIT {
 
   private WorkerConfig config(Topics topics, KafkaClientProperties properties) {
     return new WorkerConfig(secured, plugins, "secured-1", WorkerConfig.Mode.SHARE, false, topics, 1, 16, 1024 * 1024,
-        Duration.ofSeconds(1), Duration.ofSeconds(5), state).withKafkaClient(properties);
+        Duration.ofSeconds(1), Duration.ofSeconds(5), state,
+        WorkerConfig.DEFAULT_MAX_POLL_INTERVAL).withKafkaClient(properties);
   }
 
   record Run(int exit, String out, String err) {}
@@ -122,7 +123,8 @@ class SecuredClusterIT {
     Topics topics = new Topics("a" + UUID.randomUUID().toString().substring(0, 8));
     var properties = KafkaClientProperties.of(Map.of("acks", "1", "security.protocol", "PLAINTEXT"));
     WorkerConfig plaintext = new WorkerConfig(TestBroker.bootstrap(), plugins, "acks-1", WorkerConfig.Mode.SHARE,
-        false, topics, 1, 16, 1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(5), state)
+        false, topics, 1, 16, 1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(5), state,
+        WorkerConfig.DEFAULT_MAX_POLL_INTERVAL)
         .withKafkaClient(properties);
 
     var error = assertThrows(IllegalArgumentException.class, () -> Worker.start(plaintext));

@@ -1,7 +1,5 @@
-package io.jankrunner.worker;
+package io.jankrunner.config;
 
-import io.jankrunner.config.KafkaClientProperties;
-import io.jankrunner.config.ApiTokens;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,13 +13,15 @@ import java.util.Optional;
  * @param maxInFlight execute commands one consumer works on at once; it fetches no more until
  *     they finish (backpressure, not a buffer)
  * @param exactlyOnce group mode only: results and offsets in one Kafka transaction
+ * @param maxPollInterval the consumer group's {@code max.poll.interval.ms}; the poll thread never
+ *     waits for commands, so a command may run longer than this
  * @param kafkaClient the user's Kafka client properties, laid over every client's defaults
  * @param http where the HTTP API, metrics and health endpoints listen; off when empty
  * @param httpTokens the bearer tokens the HTTP API accepts
  */
 public record WorkerConfig(String bootstrapServers, Path pluginsDir, String workerId, Mode mode, boolean exactlyOnce,
                            Topics topics, int consumers, int maxInFlight, int maxCommandBytes, Duration heartbeatInterval,
-                           Duration shutdownGrace, Path stateDir,
+                           Duration shutdownGrace, Path stateDir, Duration maxPollInterval,
                            KafkaClientProperties kafkaClient, Optional<InetSocketAddress> http, ApiTokens httpTokens) {
 
   /** How execute commands are consumed. */
@@ -36,23 +36,26 @@ public record WorkerConfig(String bootstrapServers, Path pluginsDir, String work
   public static final int DEFAULT_CONSUMERS = 1;
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(20);
+  public static final Duration DEFAULT_MAX_POLL_INTERVAL = Duration.ofMinutes(5);
 
   /** Without client properties and without HTTP. */
   public WorkerConfig(String bootstrapServers, Path pluginsDir, String workerId, Mode mode, boolean exactlyOnce,
                       Topics topics, int consumers, int maxInFlight, int maxCommandBytes, Duration heartbeatInterval,
-                      Duration shutdownGrace, Path stateDir) {
+                      Duration shutdownGrace, Path stateDir, Duration maxPollInterval) {
     this(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight, maxCommandBytes,
-        heartbeatInterval, shutdownGrace, stateDir, KafkaClientProperties.NONE, Optional.empty(), ApiTokens.NONE);
+        heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, KafkaClientProperties.NONE, Optional.empty(),
+        ApiTokens.NONE);
   }
 
   public WorkerConfig withKafkaClient(KafkaClientProperties properties) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
-        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, properties, http, httpTokens);
+        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, properties, http, httpTokens);
   }
 
   public WorkerConfig withHttp(InetSocketAddress address, ApiTokens tokens) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
-        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, kafkaClient, Optional.of(address), tokens);
+        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, Optional.of(address),
+        tokens);
   }
 
   public WorkerConfig {
