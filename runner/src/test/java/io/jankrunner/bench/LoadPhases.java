@@ -96,15 +96,23 @@ final class LoadPhases implements AutoCloseable {
 
   /**
    * A quick first look at where the system saturates: short phases doubling from 1,000/s while
-   * sustained (halving from 500/s if 1,000/s is not). Returns the highest sustained rate, or 0.
+   * sustained, one miss tried again (halving from 500/s if 1,000/s is not sustained). Returns the
+   * highest sustained rate, or 0.
    */
   int probe(BenchTarget target, Duration length) throws Exception {
     int sustained = 0;
+    boolean retried = false;
     for (int rate = 1000; rate <= HIGHEST_RATE; rate *= 2) {
       Phase phase = run(target, rate, length);
       report(target, "probe", phase);
       if (!phase.sustained()) {
-        break;
+        if (retried) {
+          break;
+        }
+        // Once per probe, a miss is tried again: one noisy short phase must not cap the search.
+        retried = true;
+        rate /= 2;
+        continue;
       }
       sustained = rate;
     }
@@ -120,7 +128,7 @@ final class LoadPhases implements AutoCloseable {
 
   /**
    * One measured repeat around the probe's rate: full-length phases at {@code around}, then steps
-   * of √2 up while sustained (at most three) or down until sustained (at most two). Returns the
+   * of √2 up while sustained (at most six) or down until sustained (at most two). Returns the
    * highest sustained phase, or null when none was.
    */
   Phase sustainedRate(BenchTarget target, int around, Duration length) throws Exception {
@@ -130,8 +138,8 @@ final class LoadPhases implements AutoCloseable {
     Phase phase = run(target, around, length);
     report(target, "measure", phase);
     if (phase.sustained()) {
-      // Up in steps of √2 while sustained (at most 3): a probe in a noisy moment is not a ceiling.
-      for (int step = 0; step < 3; step++) {
+      // Up in steps of √2 while sustained (at most 6): a probe in a noisy moment is not a ceiling.
+      for (int step = 0; step < 6; step++) {
         Phase higher = run(target, (int) Math.round(phase.rate() * Math.sqrt(2)), length);
         report(target, "measure", higher);
         if (!higher.sustained()) {
