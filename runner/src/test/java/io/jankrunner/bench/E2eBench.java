@@ -23,11 +23,11 @@ import java.util.Map;
  *
  * <p>Latency: p50/p99 at 100 and 1,000 commands/s for S seconds each (echo floor and both worker
  * modes). Throughput: the highest offered rate whose p99 stays under 100 ms with every command
- * answered, from a quick probe and then 3 measured repeats of full-length phases (10 s; the
- * median is reported). Each worker runs as users run it ({@code scripts/runner worker}) in its
+ * answered, from a quick probe and then 3 measured repeats of full-length phases (10 s) around
+ * it; the median is reported. Each worker runs as users run it ({@code scripts/runner worker}) in its
  * own JVM, whose CPU per command is read from {@code /proc}. {@code --quick}: 3 s phases and one
- * repeat. {@code BENCH_SYSTEMS=floor,share} runs a subset. The last line printed is one JSON
- * object with every figure.
+ * repeat. {@code BENCH_SYSTEMS=floor,share} runs a subset; {@code BENCH_P99_LIMIT_MS} moves the
+ * 100 ms limit. The last line printed is one JSON object with every figure.
  */
 public final class E2eBench {
 
@@ -80,6 +80,7 @@ public final class E2eBench {
       }
     }
     ratios(systems, figures);
+    figures.put("p99_limit_ms", LoadPhases.P99_LIMIT_MS);
     figures.put("seconds", Math.round((System.nanoTime() - started) / 1e9));
     System.out.println(JSON.writeValueAsString(figures));
   }
@@ -140,15 +141,20 @@ public final class E2eBench {
     double worseP50 = Math.max((double) figures.get("share_p50_ms"), (double) figures.get("group_p50_ms"));
     double worseP99 = Math.max((double) figures.get("share_p99_ms"), (double) figures.get("group_p99_ms"));
     int best = Math.max((int) figures.get("share_throughput"), (int) figures.get("group_throughput"));
-    figures.put("p50_ratio", round(worseP50 / floorP50));
-    figures.put("p99_ratio", round(worseP99 / floorP99));
-    figures.put("throughput_ratio", round((double) best / (int) figures.get("floor_throughput")));
-    figures.put("pipeline_ratio", round((double) best / (int) figures.get("pipeline_floor_throughput")));
-    figures.put("share_vs_group_ratio", round((double) (int) figures.get("share_throughput")
-        / (int) figures.get("group_throughput")));
-    System.out.printf(Locale.ROOT, "runner / echo floor at 1000/s: p50 %.2f×  p99 %.2f× (worse mode); best mode's"
-            + " throughput %.2f× the echo floor, %.2f× the pipeline floor%n", figures.get("p50_ratio"),
+    figures.put("p50_ratio", ratio(worseP50, floorP50));
+    figures.put("p99_ratio", ratio(worseP99, floorP99));
+    figures.put("throughput_ratio", ratio(best, (int) figures.get("floor_throughput")));
+    figures.put("pipeline_ratio", ratio(best, (int) figures.get("pipeline_floor_throughput")));
+    figures.put("share_vs_group_ratio", ratio((int) figures.get("share_throughput"),
+        (int) figures.get("group_throughput")));
+    System.out.printf(Locale.ROOT, "runner / echo floor at 1000/s: p50 %s×  p99 %s× (worse mode); best mode's"
+            + " throughput %s× the echo floor, %s× the pipeline floor%n", figures.get("p50_ratio"),
         figures.get("p99_ratio"), figures.get("throughput_ratio"), figures.get("pipeline_ratio"));
+  }
+
+  /** {@code a / b} rounded, or null (JSON null) when {@code b} is 0: no rate was sustained. */
+  private static Double ratio(double a, double b) {
+    return b == 0 ? null : round(a / b);
   }
 
   private static double round(double value) {

@@ -2,29 +2,22 @@ package io.jankrunner.bench;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /** The echo floor: consume a request, produce a reply with its key. No plugin, no parsing. */
-final class EchoFloor implements BenchTarget {
-
-  private final String bootstrap;
-  private final String prefix = "floor" + UUID.randomUUID().toString().substring(0, 8);
-  private final AtomicBoolean running = new AtomicBoolean(true);
-  private final Thread echo;
+final class EchoFloor extends HandWrittenFloor {
 
   EchoFloor(String bootstrap) throws Exception {
-    this.bootstrap = bootstrap;
-    KafkaClients.createTopics(bootstrap, requestTopic(), replyTopic());
-    echo = Thread.ofPlatform().name("floor-echo").start(this::echo);
+    super(bootstrap, "floor");
+    start();
   }
 
-  private void echo() {
-    try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.groupConsumer(bootstrap, prefix);
+  @Override
+  protected void loop() {
+    try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.groupConsumer(bootstrap, group());
          KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(bootstrap)) {
       consumer.subscribe(List.of(requestTopic()));
       while (running.get()) {
@@ -43,25 +36,5 @@ final class EchoFloor implements BenchTarget {
   @Override
   public String name() {
     return "floor";
-  }
-
-  @Override
-  public String requestTopic() {
-    return prefix + ".requests";
-  }
-
-  @Override
-  public String replyTopic() {
-    return prefix + ".replies";
-  }
-
-  @Override
-  public void close() {
-    running.set(false);
-    try {
-      echo.join();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 }

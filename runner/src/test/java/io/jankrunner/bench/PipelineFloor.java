@@ -17,12 +17,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -39,30 +37,26 @@ import org.apache.kafka.common.TopicPartition;
  * are committed asynchronously every 100 ms up to the lowest record whose result is not yet on
  * the broker, so it is at-least-once like the runner; no retries, guards, status or cache.
  */
-final class PipelineFloor implements BenchTarget {
+final class PipelineFloor extends HandWrittenFloor {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_IN_FLIGHT = 256;
 
-  private final String bootstrap;
-  private final String prefix = "pipeline" + UUID.randomUUID().toString().substring(0, 8);
   private final DirectPlugin plugin;
   private final PluginServiceGrpc.PluginServiceFutureStub stub;
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private final Map<TopicPartition, NavigableSet<Long>> unfinished = new ConcurrentHashMap<>();
-  private final AtomicBoolean running = new AtomicBoolean(true);
-  private final Thread loop;
 
   PipelineFloor(String bootstrap, Path goPluginDir) throws Exception {
-    this.bootstrap = bootstrap;
-    KafkaClients.createTopics(bootstrap, requestTopic(), replyTopic());
+    super(bootstrap, "pipeline");
     plugin = new DirectPlugin(goPluginDir);
     stub = PluginServiceGrpc.newFutureStub(plugin.channel());
-    loop = Thread.ofPlatform().name("pipeline-poll").start(this::pollLoop);
+    start();
   }
 
-  private void pollLoop() {
-    try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.groupConsumer(bootstrap, prefix);
+  @Override
+  protected void loop() {
+    try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.groupConsumer(bootstrap, group());
          KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(bootstrap)) {
       consumer.subscribe(List.of(requestTopic()));
       Map<TopicPartition, Long> polledUpTo = new HashMap<>();
@@ -148,23 +142,8 @@ final class PipelineFloor implements BenchTarget {
   }
 
   @Override
-  public String requestTopic() {
-    return prefix + ".requests";
-  }
-
-  @Override
-  public String replyTopic() {
-    return prefix + ".replies";
-  }
-
-  @Override
   public void close() {
-    running.set(false);
-    try {
-      loop.join();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    super.close();
     plugin.close();
   }
 }
