@@ -15,8 +15,9 @@ import java.util.TreeMap;
  * What a drill found. lost: a command sent (the broker acknowledged it) with no result, or an
  * unparsable record missing from the DLQ; phantom: a result for an id never sent; duplicates:
  * ids with more than one visible result; answered_after_wait: results that came only once the
- * workers were told to stop (the wait timed out: something was stuck); ok: ids whose last result is a success; errors: the final result's error code per id;
- * orphans: plugin processes still alive after both workers stopped.
+ * workers were told to stop (the wait timed out: something was stuck); ok: ids whose last
+ * result is a success; errors: the final result's error code per id; orphans: plugin processes
+ * still alive after both workers stopped.
  */
 record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<String> lost, List<String> phantom,
                    List<String> duplicates, Map<String, Integer> errors, List<String> invalidMisanswered,
