@@ -15,7 +15,8 @@ import java.util.TreeMap;
  * What a drill found. lost: a command sent (the broker acknowledged it) with no result, or an
  * unparsable record missing from the DLQ; phantom: a result for an id never sent; duplicates:
  * ids with more than one visible result; answered_after_wait: results that came only once the
- * workers were told to stop (the wait timed out: something was stuck); ok: ids whose last
+ * workers were told to stop (the wait timed out: something was stuck); longest_silence_seconds:
+ * the longest time in which no command was answered for the first time; ok: ids whose last
  * result is a success; errors: the final result's error code per id; orphans: plugin processes
  * still alive after both workers stopped.
  */
@@ -23,8 +24,7 @@ record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<Stri
                    List<String> duplicates, Map<String, Integer> errors, List<String> invalidMisanswered,
                    List<String> orphans, Map<String, Integer> faults, List<String> skipped, List<String> forcedStops,
                    List<String> hungNotDetected, long answeredAfterWait, Map<String, Integer> errorMessages,
-                   boolean drained,
-                   Duration elapsed) {
+                   Duration longestSilence, boolean drained, Duration elapsed) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SAMPLE = 20;
@@ -72,7 +72,7 @@ record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<Stri
     return new DrillReport(options, sent, stream.unsent.size(), ok[0], lost.stream().sorted().toList(), phantom,
         duplicates.stream().sorted().toList(), errors, misanswered, orphans, new TreeMap<>(faults.injected),
         List.copyOf(faults.skipped), forcedStops, hungNotDetected, answeredAfterWait,
-        Map.copyOf(checker.errorMessages), drained, elapsed);
+        Map.copyOf(checker.errorMessages), checker.longestSilence(), drained, elapsed);
   }
 
   /** Loss, phantoms, orphans, a poison command answered wrongly, and duplicates in exactly-once mode. */
@@ -122,6 +122,7 @@ record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<Stri
     }
     node.put("workers_killed_at_shutdown", forcedStops.size());
     node.put("answered_after_wait", answeredAfterWait);
+    node.put("longest_silence_seconds", Math.round(longestSilence.toMillis() / 100.0) / 10.0);
     node.put("seconds", Math.round(elapsed.toMillis() / 100.0) / 10.0);
     node.put("failed", failed());
     return node.toString();
