@@ -33,7 +33,7 @@ final class FaultSchedule implements Runnable {
 
   record Fault(Duration at, Kind kind) {}
 
-  private static final Duration FIND_PLUGIN_TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration FIND_PLUGIN_TIMEOUT = Duration.ofSeconds(30);
 
   private final List<Fault> faults;
   private final WorkerFleet fleet;
