@@ -43,6 +43,8 @@ final class Checker implements AutoCloseable {
   private final CountDownLatch drained = new CountDownLatch(1);
   private volatile boolean draining;
   private volatile String failure;
+  private long lastFirstResultNanos;
+  private volatile long longestSilenceNanos;
 
   Checker(String bootstrap, String topicPrefix) {
     this.dlqTopic = topicPrefix + ".dlq";
@@ -131,6 +133,19 @@ final class Checker implements AutoCloseable {
     return partitions;
   }
 
+  /** The longest time between two commands answered for the first time: a stuck worker shows here. */
+  Duration longestSilence() {
+    return Duration.ofNanos(longestSilenceNanos);
+  }
+
+  private void noteFirstResult() {
+    long now = System.nanoTime();
+    if (lastFirstResultNanos != 0) {
+      longestSilenceNanos = Math.max(longestSilenceNanos, now - lastFirstResultNanos);
+    }
+    lastFirstResultNanos = now;
+  }
+
   private void take(ConsumerRecord<byte[], byte[]> record) {
     String key = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
     if (record.topic().equals(dlqTopic)) {
@@ -148,6 +163,9 @@ final class Checker implements AutoCloseable {
         errorMessages.merge(outcome + ": " + message.substring(0, Math.min(70, message.length())), 1, Integer::sum);
       }
       if (id != null) {
+        if (!results.containsKey(id)) {
+          noteFirstResult();
+        }
         results.computeIfAbsent(id, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(outcome);
       } else {
         unreadable.incrementAndGet();

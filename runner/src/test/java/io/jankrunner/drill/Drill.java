@@ -24,6 +24,8 @@ public final class Drill {
 
   private static final Duration STOP_GRACE = Duration.ofSeconds(45);
   private static final Duration REGISTER_TIMEOUT = Duration.ofSeconds(180);
+  /** Time past a plugin's timeout for the runner to notice it is hung, before the drill kills its worker. */
+  private static final Duration HUNG_DETECTION_MARGIN = Duration.ofSeconds(20);
 
   private Drill() {}
 
@@ -102,7 +104,8 @@ public final class Drill {
 
     Duration window = Duration.ofMillis(1000L * options.commands() / options.rate());
     Map<FaultSchedule.Kind, Integer> counts = FaultSchedule.counts(options, broker != null);
-    FaultSchedule faults = new FaultSchedule(FaultSchedule.plan(counts, window), fleet, broker);
+    FaultSchedule faults = new FaultSchedule(FaultSchedule.plan(counts, window), fleet, broker,
+        Duration.ofMillis(options.pluginTimeoutMs()).plus(HUNG_DETECTION_MARGIN));
     if (broker == null && options.brokerRestarts() > 0) {
       faults.skipped.add("broker_restart: KAFKA_BOOTSTRAP_SERVERS is set, the drill does not restart a broker it "
           + "did not start");
@@ -127,6 +130,7 @@ public final class Drill {
             + " of " + expected.size() + " ids answered", Duration.ofSeconds(options.waitSeconds()),
         () -> checker.complete(expected, deadLetters));
     Duration answeredIn = Duration.between(start, Instant.now());
+    long answeredInWait = expected.stream().filter(checker.results::containsKey).count();
     if (!complete) {
       say("not every command was answered within " + options.waitSeconds() + " s after the last was sent");
     }
@@ -137,7 +141,9 @@ public final class Drill {
     List<String> forced = fleet.stopAll(STOP_GRACE);
     List<String> orphans = fleet.orphans(Duration.ofSeconds(5));
     boolean drained = checker.drain();
-    return DrillReport.of(options, stream, checker, registers, faults, forced, orphans, List.copyOf(faults.hungUndetected), drained,
+    long answeredAfterWait = expected.stream().filter(checker.results::containsKey).count() - answeredInWait;
+    return DrillReport.of(options, stream, checker, registers, faults, forced, orphans,
+        List.copyOf(faults.hungUndetected), answeredAfterWait, drained,
         complete ? answeredIn : Duration.between(start, Instant.now()));
   }
 

@@ -47,6 +47,7 @@ class DrillIT {
     String diagnostics = String.join("\n", lines) + "\n--- stderr ---\n" + tail(err);
     assertTrue(!lines.isEmpty() && lines.getLast().startsWith("{"), "no JSON last line:\n" + diagnostics);
     JsonNode figures = JSON.readTree(lines.getLast());
+    System.out.println("drill figures: " + lines.getLast()); // in the build log, for RELIABILITY.md-style comparisons
 
     assertEquals(500, figures.path("sent").asInt(), diagnostics);
     for (String fault : List.of("worker_kill", "plugin_kill", "plugin_stop", "broker_restart")) {

@@ -21,7 +21,8 @@ record DrillOptions(int commands, String mode, boolean exactlyOnce, int rate, in
                    [--plugin-timeout-ms MS] [--wait-seconds S] [--work-dir DIR] [--repo DIR]
         defaults: 10000 commands at 100/s in share mode; 3 worker kills, 10 plugin kills, 1 plugin
         SIGSTOP, 1 broker restart (skipped when KAFKA_BOOTSTRAP_SERVERS is set); plugin timeout 5000 ms;
-        results awaited for up to 300 s after the last command is sent. A fault count of 0 skips that kind.""";
+        results awaited for up to 420 s after the last command is sent (more than Kafka's 300 s
+        max.poll.interval.ms, after which a stuck consumer's commands go to another). A fault count of 0 skips that kind.""";
 
   static DrillOptions parse(String[] args) {
     int commands = 10_000;
@@ -33,7 +34,7 @@ record DrillOptions(int commands, String mode, boolean exactlyOnce, int rate, in
     int pluginStops = 1;
     int brokerRestarts = 1;
     int pluginTimeoutMs = 5000;
-    int waitSeconds = 300;
+    int waitSeconds = 420;
     Path repo = Path.of(System.getProperty("jankrunner.repo", ".."));
     Path workDir = null;
     for (int i = 0; i < args.length; i++) {

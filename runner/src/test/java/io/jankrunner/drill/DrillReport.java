@@ -14,21 +14,25 @@ import java.util.TreeMap;
 /**
  * What a drill found. lost: a command sent (the broker acknowledged it) with no result, or an
  * unparsable record missing from the DLQ; phantom: a result for an id never sent; duplicates:
- * ids with more than one visible result; ok: ids whose last result is a success; errors: the final result's error code per id;
- * orphans: plugin processes still alive after both workers stopped.
+ * ids with more than one visible result; answered_after_wait: results that came only once the
+ * workers were told to stop (the wait timed out: something was stuck); longest_silence_seconds:
+ * the longest time in which no command was answered for the first time; ok: ids whose last
+ * result is a success; errors: the final result's error code per id; orphans: plugin processes
+ * still alive after both workers stopped.
  */
 record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<String> lost, List<String> phantom,
                    List<String> duplicates, Map<String, Integer> errors, List<String> invalidMisanswered,
                    List<String> orphans, Map<String, Integer> faults, List<String> skipped, List<String> forcedStops,
-                   List<String> hungNotDetected, Map<String, Integer> errorMessages, boolean drained,
-                   Duration elapsed) {
+                   List<String> hungNotDetected, long answeredAfterWait, Map<String, Integer> errorMessages,
+                   Duration longestSilence, boolean drained, Duration elapsed) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SAMPLE = 20;
 
   static DrillReport of(DrillOptions options, CommandStream stream, Checker checker, Set<String> registers,
                         FaultSchedule faults, List<String> forcedStops, List<String> orphans,
-                        List<String> hungNotDetected, boolean drained, Duration elapsed) {
+                        List<String> hungNotDetected, long answeredAfterWait, boolean drained,
+                        Duration elapsed) {
     List<String> lost = new ArrayList<>();
     for (String id : stream.expectResult) {
       if (!stream.unsent.containsKey(id) && !checker.results.containsKey(id)) {
@@ -67,7 +71,8 @@ record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<Stri
     int sent = stream.expectResult.size() + stream.expectDeadLetter.size() - stream.unsent.size();
     return new DrillReport(options, sent, stream.unsent.size(), ok[0], lost.stream().sorted().toList(), phantom,
         duplicates.stream().sorted().toList(), errors, misanswered, orphans, new TreeMap<>(faults.injected),
-        List.copyOf(faults.skipped), forcedStops, hungNotDetected, Map.copyOf(checker.errorMessages), drained, elapsed);
+        List.copyOf(faults.skipped), forcedStops, hungNotDetected, answeredAfterWait,
+        Map.copyOf(checker.errorMessages), checker.longestSilence(), drained, elapsed);
   }
 
   /** Loss, phantoms, orphans, a poison command answered wrongly, and duplicates in exactly-once mode. */
@@ -87,6 +92,10 @@ record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<Stri
     sample(out, "SIGSTOPped plugin not detected as hung", hungNotDetected);
     errorMessages.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(SAMPLE)
         .forEach(entry -> out.println("error results: " + entry.getValue() + " × " + entry.getKey()));
+    if (answeredAfterWait > 0) {
+      out.println(answeredAfterWait + " commands were answered only while the workers shut down, after the wait for "
+          + "results had timed out: a worker was stuck");
+    }
     if (!drained) {
       out.println("the checker could not read the topics to their end: figures are incomplete");
     }
@@ -112,6 +121,8 @@ record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<Stri
       node.putNull("hung_detected"); // nothing was stopped
     }
     node.put("workers_killed_at_shutdown", forcedStops.size());
+    node.put("answered_after_wait", answeredAfterWait);
+    node.put("longest_silence_seconds", Math.round(longestSilence.toMillis() / 100.0) / 10.0);
     node.put("seconds", Math.round(elapsed.toMillis() / 100.0) / 10.0);
     node.put("failed", failed());
     return node.toString();

@@ -33,7 +33,7 @@ final class FaultSchedule implements Runnable {
 
   record Fault(Duration at, Kind kind) {}
 
-  private static final Duration FIND_PLUGIN_TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration FIND_PLUGIN_TIMEOUT = Duration.ofSeconds(30);
 
   private final List<Fault> faults;
   private final WorkerFleet fleet;
@@ -45,8 +45,11 @@ final class FaultSchedule implements Runnable {
   final Map<String, Integer> injected = new ConcurrentHashMap<>();
   final List<String> skipped = java.util.Collections.synchronizedList(new ArrayList<>());
   private final long startNanos = System.nanoTime();
+  private final Duration hungGrace;
 
-  FaultSchedule(List<Fault> faults, WorkerFleet fleet, LocalBroker broker) {
+  /** @param hungGrace how long a SIGSTOPped plugin's worker is spared, so the runner can find the plugin hung */
+  FaultSchedule(List<Fault> faults, WorkerFleet fleet, LocalBroker broker, Duration hungGrace) {
+    this.hungGrace = hungGrace;
     this.faults = faults;
     this.fleet = fleet;
     this.broker = broker;
@@ -99,7 +102,14 @@ final class FaultSchedule implements Runnable {
     }
   }
 
-  private void killWorker(int index) throws Exception {
+  private void killWorker(int planned) throws Exception {
+    int index = planned;
+    List<ProcessHandle> plugins = fleet.pluginsOf(index);
+    long freshlyStopped = stopped.entrySet().stream().filter(entry -> plugins.contains(entry.getKey()))
+        .filter(entry -> System.nanoTime() - entry.getValue() < hungGrace.toNanos()).count();
+    if (freshlyStopped > 0) {
+      index = (index + 1) % fleet.size(); // a late schedule must not hide whether the runner finds the plugin hung
+    }
     Drill.say("fault: SIGKILL worker " + fleet.id(index));
     noteStillStopped(fleet.pluginsOf(index), "when its worker " + fleet.id(index) + " was killed");
     fleet.kill(index);

@@ -100,12 +100,12 @@ final class WorkerFleet implements AutoCloseable {
     return worker == null || !worker.isAlive() ? List.of() : worker.descendants().filter(this::isPlugin).toList();
   }
 
-  /** The live plugin processes of the live workers, oldest first. */
+  /** The live plugin processes of the live workers (killed ones not yet reaped left out), oldest first. */
   synchronized List<ProcessHandle> pluginProcesses() {
     List<ProcessHandle> plugins = new ArrayList<>();
     for (Process worker : processes) {
       if (worker != null && worker.isAlive()) {
-        worker.descendants().filter(this::isPlugin).forEach(plugins::add);
+        worker.descendants().filter(this::isPlugin).filter(process -> !zombie(process.pid())).forEach(plugins::add);
       }
     }
     return plugins;
