@@ -32,6 +32,8 @@ final class RecordHandler {
   private static final Logger log = LoggerFactory.getLogger(RecordHandler.class);
   /** Below the broker's default {@code group.share.delivery.count.limit} of 5. */
   static final int RELEASE_LIMIT = 4;
+  /** Group mode: how many times a command waits for a full bulkhead before it is answered OVERLOADED. */
+  static final int MAX_OVERLOAD_WAITS = 12;
   /** Room for the record's key, headers and batch framing within the producer's request limit. */
   private static final int RECORD_OVERHEAD_BYTES = 16 * 1024;
 
@@ -90,10 +92,16 @@ final class RecordHandler {
 
   private Handled answer(Command command, Delivery delivery) {
     Result result = dispatcher.handle(command, delivery);
+    // A consumer group cannot give a record back: while the plugin's bulkhead stays full, the
+    // command waits for it (each try waits the bulkhead's own time), up to its deadline.
+    for (int waits = 1; !canRelease && overloaded(result) && waits < MAX_OVERLOAD_WAITS
+        && command.deadlineFrom(delivery.receivedAt()).map(Instant.now()::isBefore).orElse(true); waits++) {
+      dispatcher.forget(command.id());
+      result = dispatcher.handle(command, delivery);
+    }
     // Released records come back with a higher delivery count; the broker archives a record after
     // its last allowed delivery, so that one is answered OVERLOADED instead of being lost.
-    if (canRelease && delivery.deliveryCount() < RELEASE_LIMIT
-        && result.error().map(error -> error.code() == ErrorCode.OVERLOADED).orElse(false)) {
+    if (canRelease && delivery.deliveryCount() < RELEASE_LIMIT && overloaded(result)) {
       dispatcher.forget(command.id());
       return new Handled(Outcome.RELEASE, List.of(), Optional.of(command.id()), Optional.empty());
     }
@@ -103,6 +111,10 @@ final class RecordHandler {
       output = tooLarge(answer, output.value().length, maxResultBytes);
     }
     return new Handled(Outcome.ANSWERED, List.of(output), Optional.of(command.id()), Optional.of(answer));
+  }
+
+  private static boolean overloaded(Result result) {
+    return result.error().map(error -> error.code() == ErrorCode.OVERLOADED).orElse(false);
   }
 
   private Handled deadLetter(ConsumerRecord<byte[], byte[]> record, Rejected rejected, Delivery delivery) {

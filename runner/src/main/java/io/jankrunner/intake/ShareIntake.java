@@ -86,6 +86,18 @@ final class ShareIntake implements Intake {
   private void process(ConsumerRecords<byte[], byte[]> records) {
     Map<Position, ConsumerRecord<byte[], byte[]>> pending = new HashMap<>();
     records.forEach(record -> start(record, pending));
+    try {
+      awaitAll(pending);
+    } catch (RuntimeException e) {
+      // Every record of the last poll must be acknowledged before the next poll, or every poll
+      // after this one fails too: what is still pending goes back to the group.
+      log.warn("releasing {} commands after an error in the share intake on {}", pending.size(), topic);
+      pending.values().forEach(record -> acknowledge(record, AcknowledgeType.RELEASE));
+      throw e;
+    }
+  }
+
+  private void awaitAll(Map<Position, ConsumerRecord<byte[], byte[]>> pending) {
     Duration lock = consumer.acquisitionLockTimeoutMs().map(Duration::ofMillis).orElse(DEFAULT_LOCK);
     long renewAt = System.nanoTime() + lock.toNanos() / 2;
     long graceEnd = 0;
@@ -142,13 +154,16 @@ final class ShareIntake implements Intake {
    * Commands still running when half the acquisition lock has passed keep their records: RENEW
    * extends the lock (KIP-1222), and the renewed records come back on the next poll, where the
    * new record objects replace the old (acknowledgements must name what the last poll returned).
-   * Anything new that poll brings is started like any fetched record.
+   * Anything new that poll brings is started like any fetched record; since those must be
+   * acknowledged before another poll, polling for renewed records stops there (one that has not
+   * come back yet is acknowledged under its old delivery, or redelivered when its lock ends).
    */
   private void renewLocks(Map<Position, ConsumerRecord<byte[], byte[]>> pending) {
     pending.values().forEach(record -> acknowledge(record, AcknowledgeType.RENEW));
     Set<Position> missing = new HashSet<>(pending.keySet());
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    while (!missing.isEmpty() && System.nanoTime() < until) {
+    boolean startedNew = false;
+    while (!missing.isEmpty() && !startedNew && System.nanoTime() < until) {
       for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
         Position position = Position.of(record);
         if (pending.containsKey(position)) {
@@ -156,6 +171,7 @@ final class ShareIntake implements Intake {
           missing.remove(position);
         } else {
           start(record, pending);
+          startedNew = true;
         }
       }
     }

@@ -45,7 +45,9 @@ public final class PluginGuards {
       .failureRateThreshold(50)
       .waitDurationInOpenState(Duration.ofSeconds(10))
       .permittedNumberOfCallsInHalfOpenState(2)
-      // A plugin that answers with an error is working; only unreachable or silent ones trip it.
+      // A plugin that answers with an error is working; only silent ones, or ones that cannot
+      // start, trip it. A crash is the plugin manager's to handle (restart with backoff, then
+      // quarantine): counting the calls it failed would shut the plugin out for every caller.
       .recordException(PluginGuards::isOutage)
       .build();
 
@@ -195,8 +197,8 @@ public final class PluginGuards {
   }
 
   private static boolean isOutage(Throwable error) {
-    return error instanceof RunnerException runner
-        && (runner.code() == ErrorCode.PLUGIN_UNAVAILABLE || runner.code() == ErrorCode.TIMEOUT);
+    return error instanceof PluginStartException
+        || error instanceof RunnerException runner && runner.code() == ErrorCode.TIMEOUT;
   }
 
   /** The per-plugin bulkheads, for metrics. */

@@ -213,11 +213,15 @@ class WorkerIT {
     assertTrue(workerStates.containsAll(List.of("started", "draining", "stopped")), workerStates.toString());
   }
 
-  @Test
-  void aSlowPluginWithAFullBulkheadHoldsFetchingBackAndEveryCommandIsAnsweredOnce() throws Exception {
+  @ParameterizedTest
+  @EnumSource(WorkerConfig.Mode.class)
+  void aSlowPluginWithAFullBulkheadHoldsFetchingBackAndEveryCommandIsAnsweredOnce(WorkerConfig.Mode mode)
+      throws Exception {
+    // Share mode gives records back while the bulkhead is full; group mode waits for it. Either
+    // way no command is answered OVERLOADED while its deadline is far off.
     TestPlugins.javaPlugin(plugins, "slow", "test.plugins.slow", MisbehavingPlugin.class, "",
         "\"runner\": {\"max_concurrency\": 2}");
-    startWorker("w-1", WorkerConfig.Mode.SHARE, false);
+    startWorker("w-1", mode, false);
     control("register", "test.plugins.slow");
     for (int i = 0; i < 40; i++) {
       ObjectNode command = TestClient.execute("slow-" + i, "test.plugins.slow", "slow", replyTo);
