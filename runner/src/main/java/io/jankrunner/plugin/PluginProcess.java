@@ -256,6 +256,11 @@ final class PluginProcess {
     return "plugin process " + process.pid() + " exited with code " + exitCode + recentOutput();
   }
 
+  /** Output lines the log's rate limit dropped, stdout and stderr together; for metrics. */
+  long droppedOutputLines() {
+    return stdout.droppedLines() + stderr.droppedLines();
+  }
+
   boolean stopping() {
     return stopping;
   }

@@ -39,8 +39,25 @@ public final class MisbehavingPlugin {
       }
       case "fail" -> throw new PluginException("failing on purpose");
       case "pid" -> args.put("pid", ProcessHandle.current().pid());
+      case "flood-stderr" -> {
+        floodStderr(args.path("bytes").asLong(10L * 1024 * 1024));
+        yield args;
+      }
       default -> throw PluginException.unknownMethod(method);
     };
+  }
+
+  /** Writes {@code bytes} of short lines to stderr inside the call: the call returns only once the host has read them. */
+  private static void floodStderr(long bytes) {
+    byte[] line = ("flood in a call " + "y".repeat(111) + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    java.io.FileOutputStream err = new java.io.FileOutputStream(java.io.FileDescriptor.err);
+    try {
+      for (long written = 0; written < bytes; written += line.length) {
+        err.write(line);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   // Lines and lines without newlines alike: the host must keep draining and stay healthy.
