@@ -262,7 +262,8 @@ public final class PluginManager implements AutoCloseable {
     try {
       verifyPin(reg);
       process = PluginProcess.start(reg.manifest(), reg.directory(), reg.binary(),
-          PluginEnvironment.forPlugin(reg.manifest(), config.hostEnvironment()), spawner, eventLoop);
+          PluginEnvironment.forPlugin(reg.manifest(), config.hostEnvironment()), spawner, eventLoop,
+          Isolation.of(config));
     } catch (PluginStartException e) {
       reg.moveTo(PluginState.ERROR, e.getMessage());
       throw e;

@@ -23,7 +23,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -50,10 +49,11 @@ final class PluginProcess {
   private final OutputDrain stdout;
   private final OutputDrain stderr;
   private final Duration coldStart;
+  private final Sandbox sandbox;
   private volatile boolean stopping;
 
   private PluginProcess(String pluginId, Process process, ManagedChannel channel, OutputDrain stdout,
-                        OutputDrain stderr, Duration coldStart) {
+                        OutputDrain stderr, Duration coldStart, Sandbox sandbox) {
     this.pluginId = pluginId;
     this.process = process;
     this.channel = channel;
@@ -61,25 +61,31 @@ final class PluginProcess {
     this.stdout = stdout;
     this.stderr = stderr;
     this.coldStart = coldStart;
+    this.sandbox = sandbox;
   }
 
   /**
-   * Launches the plugin, waits for its handshake (at most {@code start_timeout}) and connects.
+   * Launches the plugin in a {@link Sandbox} (its cgroups, user and temp dir, released when the
+   * process exits), waits for its handshake (at most {@code start_timeout}) and connects.
    *
    * @throws PluginStartException with the captured output when the process exits early, prints
    *     something other than a valid handshake, or prints nothing in time
    */
   static PluginProcess start(PluginManifest manifest, Path directory, Path binary, Map<String, String> environment,
-                             ProcessSpawner spawner, EventLoopGroup eventLoop) throws PluginStartException {
+                             ProcessSpawner spawner, EventLoopGroup eventLoop, Isolation isolation)
+      throws PluginStartException {
     String id = manifest.id();
     long launched = System.nanoTime();
+    Sandbox sandbox = isolation.sandbox(manifest, binary);
     Process process;
     try {
-      process = spawner.spawn(List.of(binary.toString()), directory, environment,
-          new ProcessSpawner.Limits(manifest.runner().memoryMb(), manifest.runner().maxProcesses()));
+      process = spawner.spawn(sandbox.command(binary), directory, sandbox.environment(environment), sandbox.rlimits());
     } catch (IOException e) {
+      sandbox.release();
       throw new PluginStartException(id, "could not launch " + binary + ": " + e.getMessage(), e);
     }
+    // Not on the exit-notification thread: release waits for the cgroup's last members to go.
+    process.onExit().thenRun(() -> Thread.ofVirtual().name("plugin-release-" + process.pid()).start(sandbox::release));
     String tag = id + " pid=" + process.pid();
     CompletableFuture<Optional<String>> firstLine = new CompletableFuture<>();
     OutputDrain stdout = new OutputDrain(process.getInputStream(), log, tag + " stdout", firstLine, null)
@@ -116,7 +122,7 @@ final class PluginProcess {
     ManagedChannel channel = connect(handshake, eventLoop);
     Duration coldStart = Duration.ofNanos(System.nanoTime() - launched);
     log.info("[{}] started: {} {} in {} ms", tag, handshake.network(), handshake.address(), coldStart.toMillis());
-    return new PluginProcess(id, process, channel, stdout, stderr, coldStart);
+    return new PluginProcess(id, process, channel, stdout, stderr, coldStart, sandbox);
   }
 
   private static ManagedChannel connect(Handshake handshake, EventLoopGroup eventLoop) {
@@ -206,6 +212,9 @@ final class PluginProcess {
 
   private PluginCallException translate(Status status, String method, long budgetNanos) {
     String description = status.getDescription() == null ? status.getCode().name() : status.getDescription();
+    if (sandbox.limitHit().isPresent()) {
+      waitForExit(process); // killed by its cgroup: let the exit land so the reason names the limit
+    }
     return switch (status.getCode()) {
       case DEADLINE_EXCEEDED -> new PluginCallException(ErrorCode.TIMEOUT, pluginId,
           "plugin did not answer " + method + " within " + TimeUnit.NANOSECONDS.toMillis(budgetNanos) + " ms");
@@ -250,10 +259,12 @@ final class PluginProcess {
 
   /**
    * Why the process ended, for status events and error messages: the exit code or signal and
-   * the last lines it printed (and, where the OS says so, a resource limit it hit).
+   * the last lines it printed, led by the resource limit it hit when its cgroup counted one
+   * (e.g. "killed: memory limit 256 MiB exceeded: plugin process 42 exited with code 137; …").
    */
   String exitDescription(int exitCode) {
-    return "plugin process " + process.pid() + " exited with code " + exitCode + recentOutput();
+    String exit = "plugin process " + process.pid() + " exited with code " + exitCode + recentOutput();
+    return sandbox.limitHit().map(limit -> limit + ": " + exit).orElse(exit);
   }
 
   /** Output lines the log's rate limit dropped, stdout and stderr together; for metrics. */

@@ -39,12 +39,61 @@ public final class MisbehavingPlugin {
       }
       case "fail" -> throw new PluginException("failing on purpose");
       case "pid" -> args.put("pid", ProcessHandle.current().pid());
+      case "hog" -> hog(args.path("mb").asInt(4096));
+      case "spawn" -> {
+        boolean exit = args.path("exit").asBoolean(false);
+        try {
+          yield spawn(args.path("count").asInt(300), exit);
+        } catch (Throwable e) {
+          if (exit) {
+            Runtime.getRuntime().halt(4); // whatever thread the limit hit first, die of it
+          }
+          throw e;
+        }
+      }
+      case "read-file" -> args.put("content", java.nio.file.Files.readString(java.nio.file.Path.of(args.path("path").asText())));
+      case "uid" -> args.put("uid", (Integer) java.nio.file.Files.getAttribute(java.nio.file.Path.of("/proc/self"), "unix:uid"))
+          .put("tmpdir", System.getenv("TMPDIR"));
       case "flood-stderr" -> {
         floodStderr(args.path("bytes").asLong(10L * 1024 * 1024));
         yield args;
       }
       default -> throw PluginException.unknownMethod(method);
     };
+  }
+
+  /** Allocates and touches {@code mb} MiB, keeping all of it: only a memory limit stops it. */
+  private static ObjectNode hog(int mb) {
+    List<byte[]> kept = new java.util.ArrayList<>();
+    for (int i = 0; i < mb; i++) {
+      byte[] chunk = new byte[1024 * 1024];
+      Arrays.fill(chunk, (byte) i);
+      kept.add(chunk);
+    }
+    return new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("allocated_mb", kept.size());
+  }
+
+  /**
+   * Starts up to {@code count} child processes that sleep, stopping at the first the OS refuses;
+   * answers how many started and why it stopped, or with {@code exit} dies once refused.
+   */
+  private static ObjectNode spawn(int count, boolean exit) {
+    List<Process> children = new java.util.ArrayList<>();
+    String refused = "";
+    try {
+      for (int i = 0; i < count; i++) {
+        children.add(new ProcessBuilder("sleep", "60").start());
+      }
+    } catch (Throwable e) {
+      // EAGAIN from fork, or no thread for the child's reaper: both are the pids limit.
+      if (exit) {
+        Runtime.getRuntime().halt(4);
+      }
+      refused = e.toString();
+    }
+    children.forEach(Process::destroyForcibly);
+    return new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+        .put("started", children.size()).put("refused", refused);
   }
 
   /** Writes {@code bytes} of short lines to stderr inside the call: the call returns only once the host has read them. */

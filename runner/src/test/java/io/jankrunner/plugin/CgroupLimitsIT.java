@@ -1,0 +1,121 @@
+package io.jankrunner.plugin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jankrunner.ErrorCode;
+import io.jankrunner.RunnerException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * memory_mb, max_processes and cpu_millis bound real plugin processes through cgroups, and a
+ * plugin that runs into one is reported with that limit while the worker goes on serving.
+ */
+class CgroupLimitsIT {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  // A heap far above the limit, and no container sizing: only the cgroup can stop the hog.
+  private static final String BIG_HEAP = "-Xmx2g -XX:-UseContainerSupport";
+
+  @TempDir Path plugins;
+  @TempDir Path state;
+  private PluginManager manager;
+
+  @AfterEach
+  void stopManager() {
+    if (manager != null) {
+      manager.close();
+    }
+  }
+
+  private void startManager(PluginManagerConfig config) throws Exception {
+    manager = new PluginManager(config.withStateDir(state).withStopGrace(Duration.ofSeconds(2)).withPluginUser("worker"),
+        new RecordingListener());
+  }
+
+  private static void assumeCgroups(String controller) {
+    assumeTrue(Cgroups.detect(PluginManagerConfig.DEFAULT_CGROUP_ROOT).enforces(controller),
+        "no writable " + controller + " cgroup controller on this machine");
+  }
+
+  @Test
+  void aJavaMemoryHogIsKilledWithTheMemoryReasonAndTheNextCallGetsAFreshInstance() throws Exception {
+    assumeCgroups(Cgroups.MEMORY);
+    SandboxedPlugins.misbehaving(plugins, "test.plugins.hog", BIG_HEAP, SandboxedPlugins.testClasspath(),
+        "\"runner\": {\"memory_mb\": 192}");
+    startManager(PluginManagerConfig.defaults(plugins));
+    manager.register("test.plugins.hog");
+    long firstPid = manager.execute("test.plugins.hog", "pid", JSON.createObjectNode()).path("pid").asLong();
+
+    RunnerException error = assertThrows(RunnerException.class,
+        () -> manager.execute("test.plugins.hog", "hog", JSON.createObjectNode().put("mb", 1536)));
+
+    assertEquals(ErrorCode.PLUGIN_UNAVAILABLE, error.code());
+    assertTrue(error.getMessage().contains("killed: memory limit 192 MiB exceeded"), error.getMessage());
+    long nextPid = manager.execute("test.plugins.hog", "pid", JSON.createObjectNode()).path("pid").asLong();
+    assertTrue(nextPid != firstPid, "a fresh instance answers");
+  }
+
+  @Test
+  void aForkBombIsCappedByThePidsLimitAndReportedWhenItDiesOfIt() throws Exception {
+    assumeCgroups(Cgroups.PIDS);
+    // A JVM's own threads count against pids.max too: 64 leaves it room for a few dozen children.
+    for (String id : new String[] {"test.plugins.forks", "test.plugins.forks-and-dies"}) {
+      SandboxedPlugins.misbehaving(plugins, id, "", SandboxedPlugins.testClasspath(),
+          "\"runner\": {\"max_processes\": 64}");
+    }
+    startManager(PluginManagerConfig.defaults(plugins));
+    manager.register("test.plugins.forks");
+    manager.register("test.plugins.forks-and-dies");
+
+    ObjectNode answer = manager.execute("test.plugins.forks", "spawn", JSON.createObjectNode().put("count", 300));
+
+    assertTrue(answer.path("started").asInt() < 64, answer.toString());
+    assertFalse(answer.path("refused").asText().isEmpty(), answer.toString());
+    RunnerException error = assertThrows(RunnerException.class, () -> manager.execute("test.plugins.forks-and-dies",
+        "spawn", JSON.createObjectNode().put("count", 300).put("exit", true)));
+    assertTrue(error.getMessage().contains("process limit 64 reached"), error.getMessage());
+    assertEquals(42, manager.execute("test.plugins.forks-and-dies", "echo", JSON.createObjectNode().put("n", 42))
+        .path("n").asInt());
+  }
+
+  @Test
+  void whenCgroupsAreNotWritableTheWorkerSaysWhichLimitsAreNotEnforcedAndStillRunsPlugins() throws Exception {
+    Path readOnly = Files.createDirectories(state.resolve("not-a-cgroup-root"));
+    Files.setPosixFilePermissions(readOnly, PosixFilePermissions.fromString("r-xr-xr-x"));
+    TestPlugins.javaPlugin(plugins, "limited", "test.plugins.limited", MisbehavingPlugin.class, "",
+        "\"runner\": {\"max_processes\": 4096, \"cpu_millis\": 500}");
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    ((Logger) LoggerFactory.getLogger(Isolation.class)).addAppender(logged);
+    try {
+      startManager(PluginManagerConfig.defaults(plugins).withCgroupRoot(readOnly));
+      manager.register("test.plugins.limited");
+
+      assertEquals(7, manager.execute("test.plugins.limited", "echo", JSON.createObjectNode().put("n", 7))
+          .path("n").asInt());
+    } finally {
+      ((Logger) LoggerFactory.getLogger(Isolation.class)).detachAppender(logged);
+    }
+    String warning = logged.list.stream().map(ILoggingEvent::getFormattedMessage)
+        .filter(line -> line.contains(readOnly.toString())).findFirst().orElseThrow();
+    assertTrue(warning.contains("memory_mb only as RLIMIT_AS"), warning);
+    assertTrue(warning.contains("max_processes only as RLIMIT_NPROC"), warning);
+    assertTrue(warning.contains("cpu_millis not enforced"), warning);
+  }
+}
