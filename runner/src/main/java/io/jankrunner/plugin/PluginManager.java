@@ -105,6 +105,10 @@ public final class PluginManager implements AutoCloseable {
    */
   public PluginInfo register(String id, boolean rebuild, Consumer<String> buildOutput) throws RunnerException {
     ensureOpen();
+    if (!registered.containsKey(id) && registered.size() >= config.maxPlugins()) {
+      throw new RunnerException(ErrorCode.INVALID_COMMAND, id, "cannot register " + id + ": " + registered.size()
+          + " plugins are registered, the most this worker allows (max_plugins " + config.maxPlugins() + ")");
+    }
     DiscoveredPlugin plugin = discover(id);
     if (rebuild || plugin.availability() == Availability.SOURCE_ONLY) {
       build(plugin, buildOutput);
