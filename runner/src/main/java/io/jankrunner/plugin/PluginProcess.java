@@ -12,6 +12,8 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.MetadataUtils;
 import io.jankrunner.ErrorCode;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.jankrunner.protocol.EphemeralCertificate;
 import io.jankrunner.protocol.Handshake;
 import io.jankrunner.protocol.JsonValues;
 import io.jankrunner.proto.ExecuteRequest;
@@ -29,6 +31,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,9 +80,12 @@ final class PluginProcess {
     String id = manifest.id();
     long launched = System.nanoTime();
     Sandbox sandbox = isolation.sandbox(manifest, binary);
+    Optional<AutoMtls> mtls = manifest.autoMtls() ? Optional.of(new AutoMtls()) : Optional.empty();
+    Map<String, String> env = sandbox.environment(environment);
     Process process;
     try {
-      process = spawner.spawn(sandbox.command(binary), directory, sandbox.environment(environment), sandbox.rlimits());
+      process = spawner.spawn(sandbox.command(binary), directory, mtls.map(m -> m.environment(env)).orElse(env),
+          sandbox.rlimits());
     } catch (IOException e) {
       sandbox.release();
       throw new PluginStartException(id, "could not launch " + binary + ": " + e.getMessage(), e);
@@ -119,13 +125,42 @@ final class PluginProcess {
       ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
       throw e;
     }
-    ManagedChannel channel = connect(handshake, eventLoop);
+    ManagedChannel channel;
+    try {
+      channel = connect(handshake, eventLoop, mtls.isPresent() ? Optional.of(mtls.get().clientContext(handshake))
+          : Optional.empty());
+    } catch (IllegalArgumentException | SSLException e) {
+      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+      throw new PluginStartException(id, "auto_mtls: " + e.getMessage() + output(stdout, stderr), e);
+    }
+    if (mtls.isPresent()) {
+      verifyTls(id, channel, process, launched + manifest.startTimeout().toNanos());
+    }
     Duration coldStart = Duration.ofNanos(System.nanoTime() - launched);
     log.info("[{}] started: {} {} in {} ms", tag, handshake.network(), handshake.address(), coldStart.toMillis());
     return new PluginProcess(id, process, channel, stdout, stderr, coldStart, sandbox);
   }
 
-  private static ManagedChannel connect(Handshake handshake, EventLoopGroup eventLoop) {
+  /**
+   * A TLS channel connects lazily: one health check now, so a plugin whose certificate is not
+   * the one in its handshake (or that does not speak TLS) is a start failure, not a failed call.
+   */
+  private static void verifyTls(String id, ManagedChannel channel, Process process, long startDeadlineNanos)
+      throws PluginStartException {
+    long remaining = Math.max(startDeadlineNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(1));
+    try {
+      PluginServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
+          .healthCheck(HealthCheckRequest.getDefaultInstance());
+    } catch (StatusRuntimeException e) {
+      channel.shutdownNow();
+      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new PluginStartException(id, "auto_mtls: TLS with the plugin failed, its certificate is not the one"
+          + " in its handshake or it does not speak TLS: " + e.getStatus().getCode() + " " + cause.getMessage(), e);
+    }
+  }
+
+  private static ManagedChannel connect(Handshake handshake, EventLoopGroup eventLoop, Optional<SslContext> tls) {
     NettyChannelBuilder builder;
     if (handshake.network().equals("unix")) {
       builder = NettyChannelBuilder.forAddress(new DomainSocketAddress(handshake.address()))
@@ -134,8 +169,14 @@ final class PluginProcess {
       builder = NettyChannelBuilder.forAddress(tcpAddress(handshake.address())).channelType(EpollSocketChannel.class);
     }
     // directExecutor: responses are handed straight to the waiting caller, no extra thread hop.
-    return builder.eventLoopGroup(eventLoop).overrideAuthority("localhost").usePlaintext().directExecutor()
-        .maxInboundMessageSize(64 * 1024 * 1024).build();
+    // The authority is the name in go-plugin's (and our) auto-mTLS certificates.
+    builder.eventLoopGroup(eventLoop).overrideAuthority(EphemeralCertificate.HOST_NAME);
+    if (tls.isPresent()) {
+      builder.sslContext(tls.get());
+    } else {
+      builder.usePlaintext();
+    }
+    return builder.directExecutor().maxInboundMessageSize(64 * 1024 * 1024).build();
   }
 
   private static InetSocketAddress tcpAddress(String address) {

@@ -1,10 +1,22 @@
 package io.jankrunner.plugin;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.jankrunner.protocol.EphemeralCertificate;
+import io.jankrunner.protocol.Handshake;
 import io.jankrunner.sdk.PluginException;
 import io.jankrunner.sdk.PluginServer;
 import java.util.Arrays;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A real plugin, served by the SDK, that misbehaves on request: it hangs in a call, crashes in
@@ -12,8 +24,12 @@ import java.util.List;
  */
 public final class MisbehavingPlugin {
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws Exception {
     List<String> flags = Arrays.asList(args);
+    if (flags.contains("--wrong-cert")) {
+      serveWithAnotherCertificateThanTheHandshakeSays();
+      return;
+    }
     if (flags.contains("--flood-stderr")) {
       Thread.ofPlatform().daemon(true).start(MisbehavingPlugin::flood);
     }
@@ -60,6 +76,26 @@ public final class MisbehavingPlugin {
       }
       default -> throw PluginException.unknownMethod(method);
     };
+  }
+
+  /** Speaks TLS with one certificate and prints another in its handshake: the host must refuse it. */
+  private static void serveWithAnotherCertificateThanTheHandshakeSays() throws Exception {
+    EphemeralCertificate served = EphemeralCertificate.generate();
+    EphemeralCertificate printed = EphemeralCertificate.generate();
+    String socketDir = System.getenv().getOrDefault(Handshake.UNIX_SOCKET_DIR_ENV, System.getProperty("java.io.tmpdir"));
+    Path socket = Files.createTempDirectory(Path.of(socketDir), "wrong").resolve("plugin.sock");
+    Server server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .channelType(EpollServerDomainSocketChannel.class)
+        .bossEventLoopGroup(new EpollEventLoopGroup(1))
+        .workerEventLoopGroup(new EpollEventLoopGroup(1))
+        .sslContext(GrpcSslContexts.configure(SslContextBuilder.forServer(served.privateKey(), served.certificate()))
+            .build())
+        .build()
+        .start();
+    System.out.println(new Handshake(1, 1, "unix", socket.toString(), "grpc", Optional.of(printed.handshakeField()))
+        .toLine());
+    System.out.flush();
+    server.awaitTermination();
   }
 
   /** Allocates and touches {@code mb} MiB, keeping all of it: only a memory limit stops it. */
