@@ -147,7 +147,8 @@ final class PluginProcess {
    */
   private static void verifyTls(String id, ManagedChannel channel, Process process, long startDeadlineNanos)
       throws PluginStartException {
-    long remaining = Math.max(startDeadlineNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(1));
+    // At least a few seconds: the first TLS handshake in a JVM loads and initialises a lot.
+    long remaining = Math.max(startDeadlineNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(5));
     try {
       PluginServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
           .healthCheck(HealthCheckRequest.getDefaultInstance());
