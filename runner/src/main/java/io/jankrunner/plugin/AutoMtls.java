@@ -1,14 +1,19 @@
 package io.jankrunner.plugin;
 
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import io.jankrunner.protocol.EphemeralCertificate;
 import io.jankrunner.protocol.Handshake;
+import io.jankrunner.proto.HealthCheckRequest;
+import io.jankrunner.proto.PluginServiceGrpc;
 import java.security.cert.X509Certificate;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 
 /**
@@ -43,5 +48,24 @@ final class AutoMtls {
         .trustManager(pinned)
         .keyManager(client.privateKey(), client.certificate())
         .build();
+  }
+
+  /**
+   * A TLS channel connects lazily: one health check now, so a plugin whose certificate is not
+   * the one in its handshake (or that does not speak TLS) is a start failure, not a failed call.
+   */
+  static void verify(String id, ManagedChannel channel, long startDeadlineNanos)
+      throws PluginStartException {
+    // At least a few seconds: the first TLS handshake in a JVM loads and initialises a lot.
+    long remaining = Math.max(startDeadlineNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(5));
+    try {
+      PluginServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
+          .healthCheck(HealthCheckRequest.getDefaultInstance());
+    } catch (StatusRuntimeException e) {
+      channel.shutdownNow();
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new PluginStartException(id, "auto_mtls: TLS with the plugin failed, its certificate is not the one"
+          + " in its handshake or it does not speak TLS: " + e.getStatus().getCode() + " " + cause.getMessage(), e);
+    }
   }
 }

@@ -11,8 +11,8 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.MetadataUtils;
-import io.jankrunner.ErrorCode;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.jankrunner.ErrorCode;
 import io.jankrunner.protocol.EphemeralCertificate;
 import io.jankrunner.protocol.Handshake;
 import io.jankrunner.protocol.JsonValues;
@@ -125,40 +125,25 @@ final class PluginProcess {
       ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
       throw e;
     }
-    ManagedChannel channel;
+    Optional<SslContext> tls;
     try {
-      channel = connect(handshake, eventLoop, mtls.isPresent() ? Optional.of(mtls.get().clientContext(handshake))
-          : Optional.empty());
+      tls = mtls.isPresent() ? Optional.of(mtls.get().clientContext(handshake)) : Optional.empty();
     } catch (IllegalArgumentException | SSLException e) {
       ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
       throw new PluginStartException(id, "auto_mtls: " + e.getMessage() + output(stdout, stderr), e);
     }
+    ManagedChannel channel = connect(handshake, eventLoop, tls);
     if (mtls.isPresent()) {
-      verifyTls(id, channel, process, launched + manifest.startTimeout().toNanos());
+      try {
+        AutoMtls.verify(id, channel, launched + manifest.startTimeout().toNanos());
+      } catch (PluginStartException e) {
+        ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+        throw e;
+      }
     }
     Duration coldStart = Duration.ofNanos(System.nanoTime() - launched);
     log.info("[{}] started: {} {} in {} ms", tag, handshake.network(), handshake.address(), coldStart.toMillis());
     return new PluginProcess(id, process, channel, stdout, stderr, coldStart, sandbox);
-  }
-
-  /**
-   * A TLS channel connects lazily: one health check now, so a plugin whose certificate is not
-   * the one in its handshake (or that does not speak TLS) is a start failure, not a failed call.
-   */
-  private static void verifyTls(String id, ManagedChannel channel, Process process, long startDeadlineNanos)
-      throws PluginStartException {
-    // At least a few seconds: the first TLS handshake in a JVM loads and initialises a lot.
-    long remaining = Math.max(startDeadlineNanos - System.nanoTime(), TimeUnit.SECONDS.toNanos(5));
-    try {
-      PluginServiceGrpc.newBlockingStub(channel).withDeadlineAfter(remaining, TimeUnit.NANOSECONDS)
-          .healthCheck(HealthCheckRequest.getDefaultInstance());
-    } catch (StatusRuntimeException e) {
-      channel.shutdownNow();
-      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      throw new PluginStartException(id, "auto_mtls: TLS with the plugin failed, its certificate is not the one"
-          + " in its handshake or it does not speak TLS: " + e.getStatus().getCode() + " " + cause.getMessage(), e);
-    }
   }
 
   private static ManagedChannel connect(Handshake handshake, EventLoopGroup eventLoop, Optional<SslContext> tls) {
@@ -254,15 +239,13 @@ final class PluginProcess {
 
   private PluginCallException translate(Status status, String method, long budgetNanos) {
     String description = status.getDescription() == null ? status.getCode().name() : status.getDescription();
-    if (sandbox.limitHit().isPresent()) {
-      waitForExit(process); // killed by its cgroup: let the exit land so the reason names the limit
-    }
     return switch (status.getCode()) {
       case DEADLINE_EXCEEDED -> new PluginCallException(ErrorCode.TIMEOUT, pluginId,
           "plugin did not answer " + method + " within " + TimeUnit.NANOSECONDS.toMillis(budgetNanos) + " ms");
       case UNAVAILABLE, CANCELLED -> new PluginCallException(ErrorCode.PLUGIN_UNAVAILABLE, pluginId,
-          (process.isAlive() ? "plugin unreachable: " : exitCode().map(this::exitDescription)
-              .orElse("plugin process exited") + ": ") + description);
+          // A limit the cgroup counted names itself even before the exit is reaped.
+          sandbox.limitHit().map(limit -> limit + ": ").orElse(process.isAlive() ? "plugin unreachable: "
+              : exitCode().map(this::exitDescription).orElse("plugin process exited") + ": ") + description);
       default -> new PluginCallException(ErrorCode.PLUGIN_ERROR, pluginId, description);
     };
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ch.qos.logback.classic.Logger;
@@ -48,6 +49,11 @@ class CgroupLimitsIT {
         new RecordingListener());
   }
 
+  /** The manager has taken the crash in (the plugin shows "error") before the test calls again. */
+  private void awaitCrashSeen(String id) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> manager.get(id).orElseThrow().status().equals("error"));
+  }
+
   private static void assumeCgroups(String controller) {
     assumeTrue(Cgroups.detect(PluginManagerConfig.DEFAULT_CGROUP_ROOT).enforces(controller),
         "no writable " + controller + " cgroup controller on this machine");
@@ -67,8 +73,33 @@ class CgroupLimitsIT {
 
     assertEquals(ErrorCode.PLUGIN_UNAVAILABLE, error.code());
     assertTrue(error.getMessage().contains("killed: memory limit 192 MiB exceeded"), error.getMessage());
+    awaitCrashSeen("test.plugins.hog");
     long nextPid = manager.execute("test.plugins.hog", "pid", JSON.createObjectNode()).path("pid").asLong();
     assertTrue(nextPid != firstPid, "a fresh instance answers");
+  }
+
+  @Test
+  void aGoPluginStartsAndAnswersUnderAMemoryLimitThatAnAddressSpaceLimitWouldNotLetItStartWith() throws Exception {
+    assumeCgroups(Cgroups.MEMORY);
+    assumeTrue(TestPlugins.missingGoToolchain().isEmpty(), () -> TestPlugins.missingGoToolchain().orElse(""));
+    Path examples = TestPlugins.repo().resolve("plugins");
+    try (PluginManager builder = new PluginManager(PluginManagerConfig.defaults(examples)
+        .withStateDir(state.resolve("build")), new RecordingListener())) {
+      builder.build("com.jank.plugins.hello-world", line -> { });
+    }
+    Path binary = Files.createDirectories(plugins.resolve("go-limited/bin")).resolve("hello-world");
+    Files.copy(examples.resolve("hello-go/bin/hello-world"), binary);
+    Files.setPosixFilePermissions(binary, PosixFilePermissions.fromString("rwxr-xr-x"));
+    // Go reserves hundreds of MiB of address space at start: RLIMIT_AS 64 MiB kills it before main.
+    Files.writeString(plugins.resolve("go-limited/plugin.json"), TestPlugins.manifest("test.plugins.go-limited",
+        "./bin/hello-world", "\"runner\": {\"memory_mb\": 64}"));
+    startManager(PluginManagerConfig.defaults(plugins));
+    manager.register("test.plugins.go-limited");
+
+    String answer = manager.execute("test.plugins.go-limited", "greet", JSON.createObjectNode().put("name", "cgroup"))
+        .toString();
+
+    assertTrue(answer.contains("cgroup"), answer);
   }
 
   @Test
@@ -90,6 +121,7 @@ class CgroupLimitsIT {
     RunnerException error = assertThrows(RunnerException.class, () -> manager.execute("test.plugins.forks-and-dies",
         "spawn", JSON.createObjectNode().put("count", 300).put("exit", true)));
     assertTrue(error.getMessage().contains("process limit 64 reached"), error.getMessage());
+    awaitCrashSeen("test.plugins.forks-and-dies");
     assertEquals(42, manager.execute("test.plugins.forks-and-dies", "echo", JSON.createObjectNode().put("n", 42))
         .path("n").asInt());
   }
