@@ -79,6 +79,52 @@ class CgroupLimitsIT {
   }
 
   @Test
+  void aGoMemoryHogIsKilledWithTheMemoryReasonAndTheNextCallGetsAFreshInstance() throws Exception {
+    assumeCgroups(Cgroups.MEMORY);
+    assumeTrue(TestPlugins.missingGoToolchain().isEmpty(), () -> TestPlugins.missingGoToolchain().orElse(""));
+    // The Go example plus a "hog" method, laid out as in the repo so its build script finds the proto.
+    Path repo = TestPlugins.repo();
+    Path fakeRepo = state.resolve("repo");
+    Path hog = Files.createDirectories(fakeRepo.resolve("plugins/hog-go"));
+    Files.createDirectories(fakeRepo.resolve("proto/src/main/proto"));
+    Files.copy(repo.resolve("proto/src/main/proto/plugin.proto"), fakeRepo.resolve("proto/src/main/proto/plugin.proto"));
+    TestPlugins.executable(hog.resolve("scripts/build.sh"), Files.readString(repo.resolve("plugins/hello-go/scripts/build.sh")));
+    Files.writeString(hog.resolve("main.go"), Files.readString(repo.resolve("plugins/hello-go/main.go")).replace(
+        "\tdefault:\n", GO_HOG_METHOD + "\tdefault:\n"));
+    Path cache = repo.resolve("plugins/hello-go/.build/cache");
+    if (Files.isDirectory(cache)) { // the example's compiled packages: a cold Go build takes minutes here
+      SandboxedPlugins.copyTree(cache, hog.resolve(".build/cache"));
+    }
+    Files.writeString(hog.resolve("plugin.json"), TestPlugins.manifest("test.plugins.go-hog", "./bin/hello-world",
+        "\"runner\": {\"memory_mb\": 64}"));
+    startManager(PluginManagerConfig.defaults(fakeRepo.resolve("plugins")).withBuildTimeout(Duration.ofMinutes(10)));
+    manager.register("test.plugins.go-hog");
+    String firstPid = manager.execute("test.plugins.go-hog", "info", JSON.createObjectNode()).path("pid").asText();
+
+    RunnerException error = assertThrows(RunnerException.class,
+        () -> manager.execute("test.plugins.go-hog", "hog", JSON.createObjectNode()));
+
+    assertEquals(ErrorCode.PLUGIN_UNAVAILABLE, error.code());
+    assertTrue(error.getMessage().contains("killed: memory limit 64 MiB exceeded"), error.getMessage());
+    awaitCrashSeen("test.plugins.go-hog");
+    String nextPid = manager.execute("test.plugins.go-hog", "info", JSON.createObjectNode()).path("pid").asText();
+    assertTrue(!nextPid.equals(firstPid), "a fresh instance answers");
+  }
+
+  private static final String GO_HOG_METHOD = """
+      	case "hog":
+      		kept := make([][]byte, 0, 1024)
+      		for i := 0; i < 1024; i++ {
+      			chunk := make([]byte, 1<<20)
+      			for j := range chunk {
+      				chunk[j] = byte(i)
+      			}
+      			kept = append(kept, chunk)
+      		}
+      		return pack(map[string]interface{}{"allocated_mb": len(kept)})
+      """;
+
+  @Test
   void aGoPluginStartsAndAnswersUnderAMemoryLimitThatAnAddressSpaceLimitWouldNotLetItStartWith() throws Exception {
     assumeCgroups(Cgroups.MEMORY);
     assumeTrue(TestPlugins.missingGoToolchain().isEmpty(), () -> TestPlugins.missingGoToolchain().orElse(""));

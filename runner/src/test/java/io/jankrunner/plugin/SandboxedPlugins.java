@@ -60,7 +60,7 @@ final class SandboxedPlugins {
     }
   }
 
-  private static void copyTree(Path source, Path target) throws IOException {
+  static void copyTree(Path source, Path target) throws IOException {
     try (Stream<Path> paths = Files.walk(source)) {
       for (Path path : paths.toList()) {
         Path to = target.resolve(source.relativize(path).toString());
