@@ -8,36 +8,20 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jankrunner.RunnerException;
 import java.nio.file.Path;
-import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * auto_mtls as go-plugin does it: the host's certificate goes to the plugin in
  * PLUGIN_CLIENT_CERT, the plugin's comes back in the handshake, and the channel is TLS pinned
  * to it both ways.
  */
-class AutoMtlsIT {
+class AutoMtlsIT extends PluginManagerFixture {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String MTLS = "\"auto_mtls\": true";
 
-  @TempDir Path plugins;
-  @TempDir Path state;
-  private PluginManager manager;
-
-  @AfterEach
-  void stopManager() {
-    if (manager != null) {
-      manager.close();
-    }
-  }
-
   private PluginManager manager(Path pluginsDir) throws Exception {
-    manager = new PluginManager(PluginManagerConfig.defaults(pluginsDir).withStateDir(state)
-        .withStopGrace(Duration.ofSeconds(2)), new RecordingListener());
-    return manager;
+    return startManager(PluginManagerConfig.defaults(pluginsDir));
   }
 
   @Test

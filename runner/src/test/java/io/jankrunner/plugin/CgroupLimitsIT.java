@@ -18,35 +18,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
  * memory_mb, max_processes and cpu_millis bound real plugin processes through cgroups, and a
  * plugin that runs into one is reported with that limit while the worker goes on serving.
  */
-class CgroupLimitsIT {
+class CgroupLimitsIT extends PluginManagerFixture {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   // A heap far above the limit, and no container sizing: only the cgroup can stop the hog.
   private static final String BIG_HEAP = "-Xmx2g -XX:-UseContainerSupport";
 
-  @TempDir Path plugins;
-  @TempDir Path state;
-  private PluginManager manager;
-
-  @AfterEach
-  void stopManager() {
-    if (manager != null) {
-      manager.close();
-    }
-  }
-
-  private void startManager(PluginManagerConfig config) throws Exception {
-    manager = new PluginManager(config.withStateDir(state).withStopGrace(Duration.ofSeconds(2)).withPluginUser("worker"),
-        new RecordingListener());
+  @Override
+  PluginManager startManager(PluginManagerConfig config) throws java.io.IOException {
+    return super.startManager(config.withPluginUser("worker"));
   }
 
   /** The manager has taken the crash in (the plugin shows "error") before the test calls again. */
