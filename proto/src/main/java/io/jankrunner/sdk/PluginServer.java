@@ -9,6 +9,10 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChanne
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.stub.StreamObserver;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.jankrunner.protocol.EphemeralCertificate;
 import io.jankrunner.protocol.Handshake;
 import io.jankrunner.protocol.JsonValues;
 import io.jankrunner.proto.ExecuteRequest;
@@ -24,6 +28,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +39,8 @@ import java.util.stream.Stream;
  * from {@code main} is all a plugin needs.
  *
  * <p>It refuses to run without the magic cookie (a plugin is not a program to start by hand),
- * listens on a unix socket in a private temporary directory, prints the handshake line, serves
+ * listens on a unix socket in a private temporary directory (speaking TLS with a client
+ * certificate required when the host asks for auto-mTLS), prints the handshake line, serves
  * {@code plugin.PluginService} and {@code grpc.health.v1.Health} (service {@code plugin}), and
  * exits on SIGTERM or when the host process that started it is gone.
  */
@@ -91,7 +97,20 @@ public final class PluginServer {
     ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HEALTH_SERVICE, io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
-    Server server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+    // auto-mTLS, as go-plugin does it: the host's certificate in the environment means "TLS, and
+    // only that client"; ours goes back in the handshake.
+    String clientCert = System.getenv(Handshake.CLIENT_CERT_ENV);
+    Optional<EphemeralCertificate> serverCert = Optional.empty();
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()));
+    if (clientCert != null && !clientCert.isBlank()) {
+      serverCert = Optional.of(EphemeralCertificate.generate());
+      builder.sslContext(GrpcSslContexts.configure(SslContextBuilder.forServer(serverCert.get().privateKey(),
+              serverCert.get().certificate()))
+          .trustManager(EphemeralCertificate.parsePem(clientCert))
+          .clientAuth(ClientAuth.REQUIRE)
+          .build());
+    }
+    Server server = builder
         .channelType(EpollServerDomainSocketChannel.class)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
@@ -114,7 +133,9 @@ public final class PluginServer {
       workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       deleteQuietly(socketDir);
     }));
-    return new Running(server, Handshake.unix(socket.toString()));
+    Handshake handshake = Handshake.unix(socket.toString());
+    return new Running(server, new Handshake(handshake.coreVersion(), handshake.appVersion(), handshake.network(),
+        handshake.address(), handshake.protocol(), serverCert.map(EphemeralCertificate::handshakeField)));
   }
 
   /** A directory only this user can enter, so no other user can connect to the socket. */

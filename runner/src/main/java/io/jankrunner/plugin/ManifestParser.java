@@ -124,6 +124,9 @@ final class ManifestParser {
         ? OptionalLong.of(longField(node, "memory_mb", 0, 16, 1L << 20)) : OptionalLong.empty();
     OptionalInt maxProcesses = node.has("max_processes")
         ? OptionalInt.of(intField(node, "max_processes", 0, 1, 1 << 20)) : OptionalInt.empty();
+    // Thousandths of a CPU: 500 is half a core, 2000 two cores.
+    OptionalInt cpuMillis = node.has("cpu_millis")
+        ? OptionalInt.of(intField(node, "cpu_millis", 0, 10, 1024 * 1000)) : OptionalInt.empty();
     List<String> env = stringList(node, "env");
     for (String name : env) {
       if (!ENV_NAME.matcher(name).matches()) {
@@ -144,7 +147,7 @@ final class ManifestParser {
           Duration.ofMillis(longField(retryNode, "backoff_ms", retry.backoff().toMillis(), 0, 60_000)));
     }
     return new RunnerSettings(timeout, maxConcurrency, minInstances, maxInstances, idleTtl, memoryMb, maxProcesses,
-        env, sha256.map(s -> s.toLowerCase(Locale.ROOT)), retry, stringList(node, "idempotent_methods"));
+        env, sha256.map(s -> s.toLowerCase(Locale.ROOT)), retry, stringList(node, "idempotent_methods"), cpuMillis);
   }
 
   private static String requiredText(JsonNode node, String field) throws InvalidManifestException {

@@ -7,14 +7,17 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 
 /**
  * Reads one output stream of a child process until it closes, so the child never blocks on a
- * full pipe. Lines are bounded in length (a child that prints megabytes without a newline costs
- * at most {@link #MAX_LINE} bytes), logged at a bounded rate (a flooding child cannot flood the
- * worker's log), and the last {@link #TAIL_LINES} are kept for error reasons.
+ * full pipe. Reading never waits on logging: lines are bounded in length (a child that prints
+ * megabytes without a newline costs at most {@link #MAX_LINE} bytes), logged at a bounded rate
+ * (a flooding child cannot flood the worker's log; what the limit refuses is dropped, counted in
+ * {@link #droppedLines()} and summarised in one log line per second), and only the last
+ * {@link #TAIL_LINES} are kept for error reasons.
  *
  * <p>With {@code firstLine} set, the first complete line completes that future instead of being
  * logged: that is how the go-plugin handshake is read from stdout.
@@ -35,6 +38,7 @@ final class OutputDrain implements Runnable {
   private long windowStart = System.nanoTime();
   private int loggedInWindow;
   private long suppressed;
+  private final AtomicLong dropped = new AtomicLong();
   private final CompletableFuture<Void> done = new CompletableFuture<>();
 
   /**
@@ -126,12 +130,14 @@ final class OutputDrain implements Runnable {
       log.info("[{}] {}", tag, text);
     } else {
       suppressed++;
+      dropped.incrementAndGet();
     }
   }
 
   private void flushSuppressed() {
     if (suppressed > 0) {
-      log.warn("[{}] {} lines of output suppressed (more than {} lines/s)", tag, suppressed, LOG_LINES_PER_SECOND);
+      log.warn("[{}] {} lines of output dropped from the log (more than {} lines/s); {} dropped in all", tag,
+          suppressed, LOG_LINES_PER_SECOND, dropped.get());
       suppressed = 0;
     }
   }
@@ -146,6 +152,11 @@ final class OutputDrain implements Runnable {
   /** Completes when the stream has closed and every line has been handled. */
   CompletableFuture<Void> done() {
     return done;
+  }
+
+  /** Lines read but not logged because of the rate limit, since the stream was opened; for metrics. */
+  long droppedLines() {
+    return dropped.get();
   }
 
   /** The last lines read, oldest first, joined by newlines. */

@@ -105,6 +105,10 @@ public final class PluginManager implements AutoCloseable {
    */
   public PluginInfo register(String id, boolean rebuild, Consumer<String> buildOutput) throws RunnerException {
     ensureOpen();
+    if (!registered.containsKey(id) && registered.size() >= config.maxPlugins()) {
+      throw new RunnerException(ErrorCode.INVALID_COMMAND, id, "cannot register " + id + ": " + registered.size()
+          + " plugins are registered, the most this worker allows (max_plugins " + config.maxPlugins() + ")");
+    }
     DiscoveredPlugin plugin = discover(id);
     if (rebuild || plugin.availability() == Availability.SOURCE_ONLY) {
       build(plugin, buildOutput);
@@ -262,7 +266,8 @@ public final class PluginManager implements AutoCloseable {
     try {
       verifyPin(reg);
       process = PluginProcess.start(reg.manifest(), reg.directory(), reg.binary(),
-          PluginEnvironment.forPlugin(reg.manifest(), config.hostEnvironment()), spawner, eventLoop);
+          PluginEnvironment.forPlugin(reg.manifest(), config.hostEnvironment()), spawner, eventLoop,
+          Isolation.of(config));
     } catch (PluginStartException e) {
       reg.moveTo(PluginState.ERROR, e.getMessage());
       throw e;

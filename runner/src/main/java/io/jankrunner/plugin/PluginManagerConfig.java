@@ -13,18 +13,43 @@ import java.util.Map;
  * @param stopGrace how long a stopping plugin gets for in-flight calls, and again after SIGTERM
  * @param defaultCallTimeout the bound of a call when neither caller nor plugin sets one
  * @param hostEnvironment the worker's environment; plugins see only the names DESIGN.md allows
+ * @param cgroupRoot where the cgroup filesystem is mounted; plugin limits fall back to rlimits
+ *     when no usable controller is found there
+ * @param pluginUser who plugin processes run as when the worker is root: {@code auto} (the
+ *     {@code jank-plugin} user if it exists, else nobody, 65534), a user name, {@code uid:gid},
+ *     or {@code worker} for the worker's own user
+ * @param maxPlugins how many plugins may be registered at once
  */
 public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration buildTimeout, Duration stopGrace,
-                                  Duration defaultCallTimeout, Map<String, String> hostEnvironment) {
+                                  Duration defaultCallTimeout, Map<String, String> hostEnvironment,
+                                  Path cgroupRoot, String pluginUser, int maxPlugins) {
 
   public static final Duration DEFAULT_BUILD_TIMEOUT = Duration.ofMinutes(15);
   public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(5);
   public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(30);
+  public static final Path DEFAULT_CGROUP_ROOT = Path.of("/sys/fs/cgroup");
+  /** Overrides the default plugin user, e.g. {@code JANK_PLUGIN_USER=worker} for a dev checkout under /root. */
+  public static final String PLUGIN_USER_ENV = "JANK_PLUGIN_USER";
+  public static final String AUTO_PLUGIN_USER = "auto";
+  public static final int DEFAULT_MAX_PLUGINS = 100;
 
   public PluginManagerConfig {
     pluginsDir = pluginsDir.toAbsolutePath().normalize();
     stateDir = stateDir.toAbsolutePath().normalize();
     hostEnvironment = Map.copyOf(hostEnvironment);
+    cgroupRoot = cgroupRoot.toAbsolutePath().normalize();
+    if (pluginUser == null || pluginUser.isBlank()) {
+      pluginUser = AUTO_PLUGIN_USER;
+    }
+    if (maxPlugins < 1) {
+      throw new IllegalArgumentException("maxPlugins must be at least 1: " + maxPlugins);
+    }
+  }
+
+  public PluginManagerConfig(Path pluginsDir, Path stateDir, Duration buildTimeout, Duration stopGrace,
+                             Duration defaultCallTimeout, Map<String, String> hostEnvironment) {
+    this(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment, DEFAULT_CGROUP_ROOT,
+        hostEnvironment.getOrDefault(PLUGIN_USER_ENV, AUTO_PLUGIN_USER), DEFAULT_MAX_PLUGINS);
   }
 
   /** Defaults for everything but the plugins directory; state under the system temp dir. */
@@ -34,19 +59,38 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
   }
 
   public PluginManagerConfig withStateDir(Path dir) {
-    return new PluginManagerConfig(pluginsDir, dir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment);
+    return new PluginManagerConfig(pluginsDir, dir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
+        cgroupRoot, pluginUser, maxPlugins);
   }
 
   public PluginManagerConfig withBuildTimeout(Duration timeout) {
-    return new PluginManagerConfig(pluginsDir, stateDir, timeout, stopGrace, defaultCallTimeout, hostEnvironment);
+    return new PluginManagerConfig(pluginsDir, stateDir, timeout, stopGrace, defaultCallTimeout, hostEnvironment,
+        cgroupRoot, pluginUser, maxPlugins);
   }
 
   public PluginManagerConfig withStopGrace(Duration grace) {
-    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, grace, defaultCallTimeout, hostEnvironment);
+    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, grace, defaultCallTimeout, hostEnvironment,
+        cgroupRoot, pluginUser, maxPlugins);
   }
 
   public PluginManagerConfig withHostEnvironment(Map<String, String> environment) {
-    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, environment);
+    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, environment,
+        cgroupRoot, pluginUser, maxPlugins);
+  }
+
+  public PluginManagerConfig withCgroupRoot(Path root) {
+    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
+        root, pluginUser, maxPlugins);
+  }
+
+  public PluginManagerConfig withPluginUser(String user) {
+    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
+        cgroupRoot, user, maxPlugins);
+  }
+
+  public PluginManagerConfig withMaxPlugins(int max) {
+    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
+        cgroupRoot, pluginUser, max);
   }
 
   /** {@code $TMPDIR/jank-runner-$USER/processes}: gone after a reboot, as are the processes it names. */

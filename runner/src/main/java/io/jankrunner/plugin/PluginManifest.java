@@ -48,7 +48,8 @@ public record PluginManifest(
       List<String> env,
       Optional<String> sha256,
       Retry retry,
-      List<String> idempotentMethods) {
+      List<String> idempotentMethods,
+      OptionalInt cpuMillis) {
 
     public static final int DEFAULT_MAX_CONCURRENCY = 64;
     public static final Duration DEFAULT_IDLE_TTL = Duration.ofMinutes(5);
@@ -60,6 +61,6 @@ public record PluginManifest(
 
     public static final RunnerSettings DEFAULT = new RunnerSettings(Optional.empty(), DEFAULT_MAX_CONCURRENCY, 0, 1,
         DEFAULT_IDLE_TTL, OptionalLong.empty(), OptionalInt.empty(), List.of(), Optional.empty(), Retry.DEFAULT,
-        List.of());
+        List.of(), OptionalInt.empty());
   }
 }

@@ -11,7 +11,9 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.jankrunner.ErrorCode;
+import io.jankrunner.protocol.EphemeralCertificate;
 import io.jankrunner.protocol.Handshake;
 import io.jankrunner.protocol.JsonValues;
 import io.jankrunner.proto.ExecuteRequest;
@@ -23,13 +25,13 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,10 +52,11 @@ final class PluginProcess {
   private final OutputDrain stdout;
   private final OutputDrain stderr;
   private final Duration coldStart;
+  private final Sandbox sandbox;
   private volatile boolean stopping;
 
   private PluginProcess(String pluginId, Process process, ManagedChannel channel, OutputDrain stdout,
-                        OutputDrain stderr, Duration coldStart) {
+                        OutputDrain stderr, Duration coldStart, Sandbox sandbox) {
     this.pluginId = pluginId;
     this.process = process;
     this.channel = channel;
@@ -61,25 +64,34 @@ final class PluginProcess {
     this.stdout = stdout;
     this.stderr = stderr;
     this.coldStart = coldStart;
+    this.sandbox = sandbox;
   }
 
   /**
-   * Launches the plugin, waits for its handshake (at most {@code start_timeout}) and connects.
+   * Launches the plugin in a {@link Sandbox} (its cgroups, user and temp dir, released when the
+   * process exits), waits for its handshake (at most {@code start_timeout}) and connects.
    *
    * @throws PluginStartException with the captured output when the process exits early, prints
    *     something other than a valid handshake, or prints nothing in time
    */
   static PluginProcess start(PluginManifest manifest, Path directory, Path binary, Map<String, String> environment,
-                             ProcessSpawner spawner, EventLoopGroup eventLoop) throws PluginStartException {
+                             ProcessSpawner spawner, EventLoopGroup eventLoop, Isolation isolation)
+      throws PluginStartException {
     String id = manifest.id();
     long launched = System.nanoTime();
+    Sandbox sandbox = isolation.sandbox(manifest, binary);
+    Optional<AutoMtls> mtls = manifest.autoMtls() ? Optional.of(new AutoMtls()) : Optional.empty();
+    Map<String, String> env = sandbox.environment(environment);
     Process process;
     try {
-      process = spawner.spawn(List.of(binary.toString()), directory, environment,
-          new ProcessSpawner.Limits(manifest.runner().memoryMb(), manifest.runner().maxProcesses()));
+      process = spawner.spawn(sandbox.command(binary), directory, mtls.map(m -> m.environment(env)).orElse(env),
+          sandbox.rlimits());
     } catch (IOException e) {
+      sandbox.release();
       throw new PluginStartException(id, "could not launch " + binary + ": " + e.getMessage(), e);
     }
+    // Not on the exit-notification thread: release waits for the cgroup's last members to go.
+    process.onExit().thenRun(() -> Thread.ofVirtual().name("plugin-release-" + process.pid()).start(sandbox::release));
     String tag = id + " pid=" + process.pid();
     CompletableFuture<Optional<String>> firstLine = new CompletableFuture<>();
     OutputDrain stdout = new OutputDrain(process.getInputStream(), log, tag + " stdout", firstLine, null)
@@ -113,13 +125,28 @@ final class PluginProcess {
       ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
       throw e;
     }
-    ManagedChannel channel = connect(handshake, eventLoop);
+    Optional<SslContext> tls;
+    try {
+      tls = mtls.isPresent() ? Optional.of(mtls.get().clientContext(handshake)) : Optional.empty();
+    } catch (IllegalArgumentException | SSLException e) {
+      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+      throw new PluginStartException(id, "auto_mtls: " + e.getMessage() + output(stdout, stderr), e);
+    }
+    ManagedChannel channel = connect(handshake, eventLoop, tls);
+    if (mtls.isPresent()) {
+      try {
+        AutoMtls.verify(id, channel, launched + manifest.startTimeout().toNanos());
+      } catch (PluginStartException e) {
+        ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+        throw e;
+      }
+    }
     Duration coldStart = Duration.ofNanos(System.nanoTime() - launched);
     log.info("[{}] started: {} {} in {} ms", tag, handshake.network(), handshake.address(), coldStart.toMillis());
-    return new PluginProcess(id, process, channel, stdout, stderr, coldStart);
+    return new PluginProcess(id, process, channel, stdout, stderr, coldStart, sandbox);
   }
 
-  private static ManagedChannel connect(Handshake handshake, EventLoopGroup eventLoop) {
+  private static ManagedChannel connect(Handshake handshake, EventLoopGroup eventLoop, Optional<SslContext> tls) {
     NettyChannelBuilder builder;
     if (handshake.network().equals("unix")) {
       builder = NettyChannelBuilder.forAddress(new DomainSocketAddress(handshake.address()))
@@ -128,8 +155,14 @@ final class PluginProcess {
       builder = NettyChannelBuilder.forAddress(tcpAddress(handshake.address())).channelType(EpollSocketChannel.class);
     }
     // directExecutor: responses are handed straight to the waiting caller, no extra thread hop.
-    return builder.eventLoopGroup(eventLoop).overrideAuthority("localhost").usePlaintext().directExecutor()
-        .maxInboundMessageSize(64 * 1024 * 1024).build();
+    // The authority is the name in go-plugin's (and our) auto-mTLS certificates.
+    builder.eventLoopGroup(eventLoop).overrideAuthority(EphemeralCertificate.HOST_NAME);
+    if (tls.isPresent()) {
+      builder.sslContext(tls.get());
+    } else {
+      builder.usePlaintext();
+    }
+    return builder.directExecutor().maxInboundMessageSize(64 * 1024 * 1024).build();
   }
 
   private static InetSocketAddress tcpAddress(String address) {
@@ -210,8 +243,9 @@ final class PluginProcess {
       case DEADLINE_EXCEEDED -> new PluginCallException(ErrorCode.TIMEOUT, pluginId,
           "plugin did not answer " + method + " within " + TimeUnit.NANOSECONDS.toMillis(budgetNanos) + " ms");
       case UNAVAILABLE, CANCELLED -> new PluginCallException(ErrorCode.PLUGIN_UNAVAILABLE, pluginId,
-          (process.isAlive() ? "plugin unreachable: " : exitCode().map(this::exitDescription)
-              .orElse("plugin process exited") + ": ") + description);
+          // A limit the cgroup counted names itself even before the exit is reaped.
+          sandbox.limitHit().map(limit -> limit + ": ").orElse(process.isAlive() ? "plugin unreachable: "
+              : exitCode().map(this::exitDescription).orElse("plugin process exited") + ": ") + description);
       default -> new PluginCallException(ErrorCode.PLUGIN_ERROR, pluginId, description);
     };
   }
@@ -250,10 +284,17 @@ final class PluginProcess {
 
   /**
    * Why the process ended, for status events and error messages: the exit code or signal and
-   * the last lines it printed (and, where the OS says so, a resource limit it hit).
+   * the last lines it printed, led by the resource limit it hit when its cgroup counted one
+   * (e.g. "killed: memory limit 256 MiB exceeded: plugin process 42 exited with code 137; …").
    */
   String exitDescription(int exitCode) {
-    return "plugin process " + process.pid() + " exited with code " + exitCode + recentOutput();
+    String exit = "plugin process " + process.pid() + " exited with code " + exitCode + recentOutput();
+    return sandbox.limitHit().map(limit -> limit + ": " + exit).orElse(exit);
+  }
+
+  /** Output lines the log's rate limit dropped, stdout and stderr together; for metrics. */
+  long droppedOutputLines() {
+    return stdout.droppedLines() + stderr.droppedLines();
   }
 
   boolean stopping() {

@@ -37,6 +37,9 @@ final class ProcessSpawner implements AutoCloseable {
     static final Limits NONE = new Limits(OptionalLong.empty(), OptionalInt.empty());
   }
 
+  /** setpriv, for callers that build a user switch into the command. */
+  static final String SETPRIV = tool("setpriv").map(Path::toString).orElse("setpriv");
+
   private final ExecutorService spawnThread = Executors.newSingleThreadExecutor(
       Thread.ofPlatform().name("plugin-spawner").daemon(true).factory());
   private final Optional<Path> setsid = tool("setsid");

@@ -1,10 +1,22 @@
 package io.jankrunner.plugin;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.jankrunner.protocol.EphemeralCertificate;
+import io.jankrunner.protocol.Handshake;
 import io.jankrunner.sdk.PluginException;
 import io.jankrunner.sdk.PluginServer;
 import java.util.Arrays;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A real plugin, served by the SDK, that misbehaves on request: it hangs in a call, crashes in
@@ -12,8 +24,12 @@ import java.util.List;
  */
 public final class MisbehavingPlugin {
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws Exception {
     List<String> flags = Arrays.asList(args);
+    if (flags.contains("--wrong-cert")) {
+      serveWithAnotherCertificateThanTheHandshakeSays();
+      return;
+    }
     if (flags.contains("--flood-stderr")) {
       Thread.ofPlatform().daemon(true).start(MisbehavingPlugin::flood);
     }
@@ -39,8 +55,94 @@ public final class MisbehavingPlugin {
       }
       case "fail" -> throw new PluginException("failing on purpose");
       case "pid" -> args.put("pid", ProcessHandle.current().pid());
+      case "hog" -> hog(args.path("mb").asInt(4096));
+      case "spawn" -> {
+        boolean exit = args.path("exit").asBoolean(false);
+        try {
+          yield spawn(args.path("count").asInt(300), exit);
+        } catch (Throwable e) {
+          if (exit) {
+            Runtime.getRuntime().halt(4); // whatever thread the limit hit first, die of it
+          }
+          throw e;
+        }
+      }
+      case "read-file" -> args.put("content", java.nio.file.Files.readString(java.nio.file.Path.of(args.path("path").asText())));
+      case "uid" -> args.put("uid", (Integer) java.nio.file.Files.getAttribute(java.nio.file.Path.of("/proc/self"), "unix:uid"))
+          .put("tmpdir", System.getenv("TMPDIR"));
+      case "flood-stderr" -> {
+        floodStderr(args.path("bytes").asLong(10L * 1024 * 1024));
+        yield args;
+      }
       default -> throw PluginException.unknownMethod(method);
     };
+  }
+
+  /** Speaks TLS with one certificate and prints another in its handshake: the host must refuse it. */
+  private static void serveWithAnotherCertificateThanTheHandshakeSays() throws Exception {
+    EphemeralCertificate served = EphemeralCertificate.generate();
+    EphemeralCertificate printed = EphemeralCertificate.generate();
+    String socketDir = System.getenv().getOrDefault(Handshake.UNIX_SOCKET_DIR_ENV, System.getProperty("java.io.tmpdir"));
+    Path socket = Files.createTempDirectory(Path.of(socketDir), "wrong").resolve("plugin.sock");
+    Server server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .channelType(EpollServerDomainSocketChannel.class)
+        .bossEventLoopGroup(new EpollEventLoopGroup(1))
+        .workerEventLoopGroup(new EpollEventLoopGroup(1))
+        .sslContext(GrpcSslContexts.configure(SslContextBuilder.forServer(served.privateKey(), served.certificate()))
+            .build())
+        .build()
+        .start();
+    System.out.println(new Handshake(1, 1, "unix", socket.toString(), "grpc", Optional.of(printed.handshakeField()))
+        .toLine());
+    System.out.flush();
+    server.awaitTermination();
+  }
+
+  /** Allocates and touches {@code mb} MiB, keeping all of it: only a memory limit stops it. */
+  private static ObjectNode hog(int mb) {
+    List<byte[]> kept = new java.util.ArrayList<>();
+    for (int i = 0; i < mb; i++) {
+      byte[] chunk = new byte[1024 * 1024];
+      Arrays.fill(chunk, (byte) i);
+      kept.add(chunk);
+    }
+    return new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode().put("allocated_mb", kept.size());
+  }
+
+  /**
+   * Starts up to {@code count} child processes that sleep, stopping at the first the OS refuses;
+   * answers how many started and why it stopped, or with {@code exit} dies once refused.
+   */
+  private static ObjectNode spawn(int count, boolean exit) {
+    List<Process> children = new java.util.ArrayList<>();
+    String refused = "";
+    try {
+      for (int i = 0; i < count; i++) {
+        children.add(new ProcessBuilder("sleep", "60").start());
+      }
+    } catch (Throwable e) {
+      // EAGAIN from fork, or no thread for the child's reaper: both are the pids limit.
+      if (exit) {
+        Runtime.getRuntime().halt(4);
+      }
+      refused = e.toString();
+    }
+    children.forEach(Process::destroyForcibly);
+    return new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+        .put("started", children.size()).put("refused", refused);
+  }
+
+  /** Writes {@code bytes} of short lines to stderr inside the call: the call returns only once the host has read them. */
+  private static void floodStderr(long bytes) {
+    byte[] line = ("flood in a call " + "y".repeat(111) + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    java.io.FileOutputStream err = new java.io.FileOutputStream(java.io.FileDescriptor.err);
+    try {
+      for (long written = 0; written < bytes; written += line.length) {
+        err.write(line);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   // Lines and lines without newlines alike: the host must keep draining and stay healthy.
