@@ -54,7 +54,7 @@ class WorkerIT {
   @BeforeEach
   void setUp() throws Exception {
     TestPlugins.javaPlugin(plugins, "echo", PLUGIN, MisbehavingPlugin.class, "",
-        "\"runner\": {\"max_concurrency\": 4}");
+        "\"runner\": {\"max_concurrency\": 4, \"timeout_ms\": 60000}");
     kit = new WorkerTestKit(plugins, state, "t");
     client = kit.client();
     topics = kit.topics();
