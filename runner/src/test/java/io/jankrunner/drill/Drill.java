@@ -134,9 +134,11 @@ public final class Drill {
     if (!complete) {
       say("not every command was answered within " + options.waitSeconds() + " s after the last was sent");
     }
+    faults.awaitHungGrace();
     for (int i = 0; i < fleet.size(); i++) {
       faults.noteStillStopped(fleet.pluginsOf(i), "when the workers were stopped at the end");
     }
+    faults.noteLateExits();
     say("stopping the workers (SIGTERM, SIGKILL after " + STOP_GRACE.toSeconds() + " s)");
     List<String> forced = fleet.stopAll(STOP_GRACE);
     List<String> orphans = fleet.orphans(Duration.ofSeconds(5));

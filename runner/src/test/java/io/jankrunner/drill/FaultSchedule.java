@@ -42,6 +42,9 @@ final class FaultSchedule implements Runnable {
   final Map<ProcessHandle, Long> stopped = new ConcurrentHashMap<>();
   /** SIGSTOPped plugins that no worker replaced: still there when their worker was killed or stopped. */
   final List<String> hungUndetected = java.util.Collections.synchronizedList(new ArrayList<>());
+  /** How long after its SIGSTOP each stopped plugin was gone. */
+  private final Map<ProcessHandle, Duration> goneAfter = new ConcurrentHashMap<>();
+  private final Set<ProcessHandle> noted = ConcurrentHashMap.newKeySet();
   final Map<String, Integer> injected = new ConcurrentHashMap<>();
   final List<String> skipped = java.util.Collections.synchronizedList(new ArrayList<>());
   private final long startNanos = System.nanoTime();
@@ -142,7 +145,9 @@ final class FaultSchedule implements Runnable {
     Drill.say("fault: SIGSTOP plugin pid " + victim.pid() + " (left stopped)");
     Process kill = new ProcessBuilder("kill", "-STOP", Long.toString(victim.pid())).inheritIO().start();
     if (kill.waitFor() == 0) {
-      stopped.put(victim, System.nanoTime());
+      long at = System.nanoTime();
+      stopped.put(victim, at);
+      victim.onExit().thenRun(() -> goneAfter.put(victim, Duration.ofNanos(System.nanoTime() - at)));
       injected.merge(Kind.PLUGIN_STOP.jsonName, 1, Integer::sum);
     } else {
       skipped.add("plugin_stop: kill -STOP " + victim.pid() + " failed");
@@ -159,9 +164,33 @@ final class FaultSchedule implements Runnable {
   /** Records the SIGSTOPped plugins among {@code plugins} still alive: the runner did not find them hung. */
   void noteStillStopped(List<ProcessHandle> plugins, String when) {
     stopped.forEach((plugin, at) -> {
-      if (plugin.isAlive() && plugins.contains(plugin)) {
+      if (plugin.isAlive() && plugins.contains(plugin) && noted.add(plugin)) {
         String note = "pid " + plugin.pid() + " still stopped " + (System.nanoTime() - at) / 1_000_000_000L + " s after "
             + "SIGSTOP, " + when;
+        hungUndetected.add(note);
+        Drill.say("the SIGSTOPped plugin was not detected as hung: " + note);
+      }
+    });
+  }
+
+  /** Waits until every SIGSTOPped plugin has been stopped for {@code hungGrace}: the runner's time to find it. */
+  void awaitHungGrace() throws InterruptedException {
+    long youngest = stopped.values().stream().mapToLong(Long::longValue).max().orElse(Long.MIN_VALUE);
+    long left = youngest == Long.MIN_VALUE ? 0 : youngest + hungGrace.toNanos() - System.nanoTime();
+    if (left > 0) {
+      Thread.sleep(Duration.ofNanos(left));
+    }
+  }
+
+  /**
+   * Records the SIGSTOPped plugins that went away only later than {@code hungGrace} after their
+   * SIGSTOP: something else ended them (the idle reaper, say), not the runner finding them hung.
+   */
+  void noteLateExits() {
+    goneAfter.forEach((plugin, after) -> {
+      if (after.compareTo(hungGrace) > 0 && noted.add(plugin)) {
+        String note = "pid " + plugin.pid() + " gone only " + after.toSeconds() + " s after SIGSTOP (its timeout + "
+            + (hungGrace.toSeconds()) + " s had passed: not found hung, ended some other way)";
         hungUndetected.add(note);
         Drill.say("the SIGSTOPped plugin was not detected as hung: " + note);
       }
