@@ -31,6 +31,7 @@ public final class ResultJson {
     node.put("received_at", result.receivedAt().toString());
     node.put("finished_at", result.finishedAt().toString());
     node.put("duration_ms", result.duration().toMillis());
+    result.coldStart().ifPresent(cold -> node.put("cold_start_ms", cold.toMillis()));
     return node;
   }
 
