@@ -9,7 +9,6 @@ import io.jankrunner.plugin.DiscoveredPlugin.Availability;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -134,7 +133,9 @@ public final class PluginManager implements AutoCloseable {
       warm = Math.max(warm, 1);
     }
     Instant readyBy = Instant.now().plus(manifest.startTimeout()).plusSeconds(1);
-    fresh.announce();
+    if (current == null) {
+      fresh.announce();
+    }
     if (current != null && warm > 0) {
       fresh.warmUp(warm, "new version, before the swap");
       try {

@@ -11,8 +11,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -22,9 +22,10 @@ import org.slf4j.LoggerFactory;
  * A registered plugin: its manifest and binary as registered, and a pool of 0..{@code max_instances}
  * processes ({@link PluginInstance}s). A call takes a slot on the least-loaded ready instance; when
  * every one is full and the pool is below {@code max_instances} a new instance is cold-started,
- * else the call waits for a slot, never past its deadline. Crashes restart with backoff or
- * quarantine ({@link CrashHistory}); {@link PoolUpkeep} reaps idle instances, keeps
- * {@code min_instances} and tells hung instances from slow ones.
+ * else the call waits for a slot, never past its deadline. What becomes of a launched instance
+ * (ready, crashed: backoff or quarantine) is {@link InstanceOutcomes}; {@link PoolUpkeep} reaps
+ * idle instances, keeps {@code min_instances} and tells hung instances from slow ones;
+ * {@link PoolShutdown} stops instances.
  *
  * <p>One lock per pool guards everything here; no call into a plugin, no process stop and no
  * listener runs under it. State changes are queued under it and published after it is released.
@@ -59,15 +60,15 @@ final class PluginPool {
   final ScheduledExecutorService scheduler;
   private final Path directory;
   private final Path binary;
-  private final Launcher launcher;
+  final Launcher launcher;
   final CrashHistory crashes;
   private int instanceNumbers;
   private PluginState state = PluginState.STOPPED;
   private Optional<String> reason = Optional.empty();
   Instant backoffUntil;
   int replacementsOwed;
-  private PluginStartException lastStartFailure;
-  private long startFailures;
+  PluginStartException lastStartFailure;
+  long startFailures;
   private int waiting;
   boolean replaced;
   boolean closed;
@@ -252,124 +253,9 @@ final class PluginPool {
     instances.add(instance);
     moveInstance(instance, PluginState.STARTING, why);
     recompute(why);
-    instance.starter = Thread.ofVirtual().name("plugin-start-" + instance.id).unstarted(() -> launch(instance));
+    instance.starter = Thread.ofVirtual().name("plugin-start-" + instance.id)
+        .unstarted(() -> InstanceOutcomes.launch(this, instance));
     instance.starter.start();
-  }
-
-  private void launch(PluginInstance instance) {
-    PluginProcess process;
-    try {
-      process = launcher.launch(this);
-    } catch (PluginStartException e) {
-      startFailed(instance, e);
-      return;
-    } catch (RuntimeException e) {
-      startFailed(instance, new PluginStartException(id(), "could not start: " + e, e));
-      return;
-    }
-    boolean keep;
-    lock.lock();
-    try {
-      instance.starter = null;
-      instance.process = process;
-      keep = !closed && !replaced && instance.state == PluginState.STARTING;
-      if (keep) {
-        instance.readyNanos = System.nanoTime();
-        instance.lastActiveNanos = instance.readyNanos;
-        instance.lastHealthCheckNanos = instance.readyNanos;
-        lastStartFailure = null;
-        moveInstance(instance, PluginState.READY, null);
-        recompute(null);
-        changed.signalAll();
-      }
-    } finally {
-      lock.unlock();
-      events.flush();
-    }
-    if (keep) {
-      process.onExit().thenAccept(code -> Thread.ofVirtual().start(() -> exited(instance, process, code)));
-    } else {
-      process.kill();
-      forget(instance, "stopped before it was ready");
-    }
-  }
-
-  private void startFailed(PluginInstance instance, PluginStartException failure) {
-    lock.lock();
-    try {
-      instance.starter = null;
-      instances.remove(instance);
-      moveInstance(instance, closed || replaced ? PluginState.STOPPED : PluginState.ERROR, failure.getMessage());
-      if (!closed && !replaced) {
-        log.warn("[{}] could not start: {}", instance.id, failure.getMessage());
-        lastStartFailure = failure;
-        startFailures++;
-        afterCrash(failure.getMessage(), false);
-      }
-      recompute(failure.getMessage());
-      changed.signalAll();
-    } finally {
-      lock.unlock();
-      events.flush();
-    }
-  }
-
-  /** The process ended: after a stop or a kill for hanging that is expected; otherwise it crashed. */
-  private void exited(PluginInstance instance, PluginProcess process, int code) {
-    boolean hung;
-    lock.lock();
-    try {
-      if (instance.state == PluginState.STOPPING || !instances.contains(instance)) {
-        return; // its stop removes it
-      }
-      hung = instance.state == PluginState.HUNG;
-    } finally {
-      lock.unlock();
-    }
-    if (!hung) {
-      process.abandon(); // fail every call still waiting on it, now
-    }
-    String description = process.exitDescription(code);
-    lock.lock();
-    try {
-      if (!instances.remove(instance)) {
-        return;
-      }
-      if (instance.state == PluginState.HUNG) {
-        moveInstance(instance, PluginState.STOPPED, "killed: it did not answer a HealthCheck");
-      } else {
-        log.warn("[{}] crashed: {}", instance.id, description);
-        moveInstance(instance, PluginState.ERROR, description);
-        if (!closed && !replaced) {
-          afterCrash(description, true);
-        }
-      }
-      recompute(description);
-      changed.signalAll();
-    } finally {
-      lock.unlock();
-      events.flush();
-    }
-  }
-
-  /** Under the lock: backoff before a restart, or quarantine after too many crashes. */
-  private void afterCrash(String description, boolean replace) {
-    CrashHistory.Verdict verdict = crashes.crashed();
-    if (verdict.quarantined()) {
-      backoffUntil = null;
-      replacementsOwed = 0;
-      log.warn("[{}] quarantined until {}: {} crashes in the window", id(), verdict.quarantinedUntil().get(),
-          verdict.crashesInWindow());
-      recompute(verdict.crashesInWindow() + " crashes within the crash window; last: " + description);
-      PoolUpkeep.scheduleAt(this, verdict.quarantinedUntil().get());
-      return;
-    }
-    backoffUntil = clock.instant().plus(verdict.backoff());
-    if (replace) {
-      replacementsOwed++;
-    }
-    recompute(description);
-    PoolUpkeep.scheduleAt(this, backoffUntil);
   }
 
   /** Under the lock: a backoff that has passed no longer holds starts back. */
@@ -379,89 +265,13 @@ final class PluginPool {
     }
   }
 
-  /** Stops {@code instance} (already STOPPING): waits for its calls up to {@code drainLimit}, then stops it. */
-  void stopInstance(PluginInstance instance, Instant drainLimit, String why) {
-    lock.lock();
-    try {
-      while (instance.inFlight > 0) {
-        long waitNanos = Duration.between(clock.instant(), drainLimit).toNanos();
-        if (waitNanos <= 0) {
-          break;
-        }
-        changed.awaitNanos(waitNanos);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      lock.unlock();
-    }
-    PluginProcess process = instance.process;
-    if (process != null) {
-      process.stop(config.stopGrace());
-    }
-    forget(instance, why);
-  }
-
-  private void forget(PluginInstance instance, String why) {
-    lock.lock();
-    try {
-      instances.remove(instance);
-      moveInstance(instance, PluginState.STOPPED, why);
-      recompute(why);
-      changed.signalAll();
-    } finally {
-      lock.unlock();
-      events.flush();
-    }
-  }
-
   /**
    * Ends this registration: no new calls (callers waiting are sent to the replacement, when
    * {@code replacement}), starts under way are interrupted, calls in flight get until
    * {@code drainLimit} (or, when empty, their own deadlines), then every process is stopped.
-   * Returns when all are gone; bounded by the drain, the stop grace and the start bound.
    */
   void shutDown(boolean replacement, Optional<Instant> drainLimit, String why) {
-    List<PluginInstance> stopping = new ArrayList<>();
-    List<Thread> starters = new ArrayList<>();
-    lock.lock();
-    try {
-      replaced |= replacement;
-      closed = true;
-      for (PluginInstance instance : instances) {
-        if (instance.state == PluginState.STARTING && instance.starter != null) {
-          starters.add(instance.starter);
-        } else if (instance.state == PluginState.READY) {
-          moveInstance(instance, PluginState.STOPPING, why);
-          stopping.add(instance);
-        }
-      }
-      recompute(why);
-      changed.signalAll();
-    } finally {
-      lock.unlock();
-      events.flush();
-    }
-    List<Thread> stops = new ArrayList<>();
-    for (PluginInstance instance : stopping) {
-      Instant limit = drainLimit.orElse(instance.drainBy);
-      stops.add(Thread.ofVirtual().name("plugin-stop-" + instance.id).start(() -> stopInstance(instance, limit, why)));
-    }
-    starters.forEach(Thread::interrupt);
-    joinAll(stops, Duration.ofDays(1)); // each stop is bounded by its drain limit and two stop graces
-    joinAll(starters, config.stopGrace().plusSeconds(5));
-  }
-
-  private static void joinAll(List<Thread> threads, Duration bound) {
-    long until = System.nanoTime() + bound.toNanos();
-    for (Thread thread : threads) {
-      try {
-        thread.join(Duration.ofNanos(Math.max(1, until - System.nanoTime())));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
+    PoolShutdown.shutDown(this, replacement, drainLimit, why);
   }
 
   /** What get and list show. */
@@ -520,11 +330,13 @@ final class PluginPool {
       next = PluginState.ERROR; // its next start also waits for the backoff
     } else if (backoffUntil != null) {
       next = PluginState.BACKOFF;
+    } else if (instances.stream().anyMatch(i -> i.state == PluginState.STOPPING)) {
+      next = PluginState.STOPPING; // scaling to zero: stopped once the last process is gone
     } else {
       next = PluginState.STOPPED;
     }
-    if (next == state) {
-      return;
+    if (next == state || replaced) {
+      return; // a replaced registration's end is not the plugin's: its successor speaks for it
     }
     if (!state.canMoveTo(next)) {
       log.debug("[{}] unexpected transition {} -> {}", id(), state, next);

@@ -19,9 +19,9 @@ import java.util.Set;
  * {@code QUARANTINED} (too many crashes in the window: calls fail at once, nothing starts until
  * the quarantine has passed), {@code READY} (some instance is ready), {@code STARTING},
  * {@code ERROR} (the last start failed; the next one waits for the crash backoff too),
- * {@code BACKOFF} (an instance crashed, its restart waits for the backoff), {@code STOPPED} (no
- * instance: scaled to zero). {@code STOPPING} while it is unregistered or
- * replaced. {@code RUNNING} is never published: it is what {@code get}/{@code list} show for a
+ * {@code BACKOFF} (an instance crashed, its restart waits for the backoff), {@code STOPPING} (its
+ * last instances are stopping: idle, unregistered, shutdown), {@code STOPPED} (no instance: scaled
+ * to zero). {@code RUNNING} is never published: it is what {@code get}/{@code list} show for a
  * ready plugin with calls in flight. Every change of either kind is a status event.
  */
 public enum PluginState {
@@ -34,7 +34,7 @@ public enum PluginState {
     STARTING.next = EnumSet.of(READY, ERROR, STOPPING, STOPPED, BACKOFF, QUARANTINED);
     READY.next = EnumSet.of(RUNNING, STOPPING, STOPPED, ERROR, BACKOFF, QUARANTINED, HUNG, STARTING);
     RUNNING.next = EnumSet.of(READY, STOPPING, ERROR, BACKOFF, HUNG);
-    STOPPING.next = EnumSet.of(STOPPED);
+    STOPPING.next = EnumSet.of(STOPPED, STARTING, READY, ERROR, BACKOFF, QUARANTINED);
     ERROR.next = EnumSet.of(STARTING, STOPPING, STOPPED, BACKOFF, QUARANTINED, READY);
     BACKOFF.next = EnumSet.of(STARTING, STOPPING, STOPPED, QUARANTINED, READY, ERROR);
     QUARANTINED.next = EnumSet.of(STARTING, STOPPING, STOPPED, READY, BACKOFF);

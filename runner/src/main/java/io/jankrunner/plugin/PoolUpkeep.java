@@ -85,7 +85,8 @@ final class PoolUpkeep {
     String reason = why;
     for (PluginInstance instance : idle) {
       log.info("[{}] stopping: {}", instance.id, reason);
-      Thread.ofVirtual().name("plugin-reap-" + instance.id).start(() -> pool.stopInstance(instance, Instant.now(), reason));
+      Thread.ofVirtual().name("plugin-reap-" + instance.id).start(() -> PoolShutdown.stopInstance(pool, instance,
+          Instant.now(), reason));
     }
     for (PluginInstance instance : check) {
       Thread.ofVirtual().name("plugin-health-" + instance.id).start(() -> healthCheck(pool, instance,

@@ -108,6 +108,11 @@ class WorkerIT {
     assertEquals(1, result.path("delivery_count").asInt());
     assertNotNull(record.headers().lastHeader("traceparent"));
     assertEquals(traceparent, new String(record.headers().lastHeader("traceparent").value(), StandardCharsets.UTF_8));
+    assertTrue(result.path("cold_start_ms").isIntegralNumber(), "the first call paid a cold start: " + result);
+
+    client.send(topics.execute(), "order-7", TestClient.execute("cmd-2", PLUGIN, "echo", replyTo));
+    JsonNode warm = client.result(replyTo, "cmd-2", WAIT);
+    assertFalse(warm.has("cold_start_ms"), "a warm call paid none: " + warm);
   }
 
   @Test

@@ -103,10 +103,7 @@ class CrashAndHangIT {
 
   @Test
   void aStoppedPluginIsHungAndReplacedAndTheNextCallIsAnsweredWithinItsDeadline() throws Exception {
-    TestPlugins.javaPlugin(plugins, "victim", ID, MisbehavingPlugin.class, "", "\"runner\": {\"max_instances\": 1}");
-    manager.register(ID);
-    long first = pid(Duration.ofSeconds(20));
-    signal("STOP", first);
+    long first = singleInstanceThenStopped();
 
     RunnerException timeout = assertThrows(RunnerException.class, () -> call("echo", Duration.ofSeconds(1)));
     assertEquals(ErrorCode.TIMEOUT, timeout.code());
@@ -130,9 +127,7 @@ class CrashAndHangIT {
 
   @Test
   void aSlowCallTimesOutButItsInstanceIsLeftAlone() throws Exception {
-    TestPlugins.javaPlugin(plugins, "victim", ID, MisbehavingPlugin.class, "", "\"runner\": {\"max_instances\": 1}");
-    manager.register(ID);
-    long first = pid(Duration.ofSeconds(20));
+    long first = singleInstance();
 
     RunnerException timeout = assertThrows(RunnerException.class, () -> manager.execute(ID, "slow",
         JSON.createObjectNode().put("ms", 3000), Optional.of(Instant.now().plusMillis(800)), Optional.empty()));
@@ -146,10 +141,7 @@ class CrashAndHangIT {
 
   @Test
   void shutdownIsBoundedEvenWithAStoppedPluginAndACallWaitingOnIt() throws Exception {
-    TestPlugins.javaPlugin(plugins, "victim", ID, MisbehavingPlugin.class, "", "\"runner\": {\"max_instances\": 1}");
-    manager.register(ID);
-    long first = pid(Duration.ofSeconds(20));
-    signal("STOP", first);
+    long first = singleInstanceThenStopped();
     Thread caller = Thread.ofVirtual().start(() -> {
       try {
         call("echo", Duration.ofMinutes(5));
@@ -169,6 +161,19 @@ class CrashAndHangIT {
     assertFalse(caller.isAlive(), "the waiting call was answered");
   }
 
+  /** A plugin of one instance, warm, then SIGSTOPped: alive, but it answers nothing. */
+  private long singleInstanceThenStopped() throws Exception {
+    long pid = singleInstance();
+    signal("STOP", pid);
+    return pid;
+  }
+
+  private long singleInstance() throws Exception {
+    TestPlugins.javaPlugin(plugins, "victim", ID, MisbehavingPlugin.class, "", "\"runner\": {\"max_instances\": 1}");
+    manager.register(ID);
+    return pid(Duration.ofSeconds(20));
+  }
+
   private long startsOf(String id) {
     return listener.instanceChangesOf(id).stream().filter(change -> change.state() == PluginState.STARTING).count();
   }
@@ -184,7 +189,8 @@ class CrashAndHangIT {
 
   private void signal(String signal, long pid) {
     try {
-      new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor();
+      new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
       if (signal.equals("STOP")) {
         stopped.add(pid);
       }
