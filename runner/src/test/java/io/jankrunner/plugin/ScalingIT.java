@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -83,8 +84,13 @@ class ScalingIT {
   }
 
   @Test
-  void aHotSwapUnderASteadyStreamOfCallsFailsNoCall() throws Exception {
-    TestPlugins.javaPlugin(plugins, "pool", ID, MisbehavingPlugin.class, "", "\"runner\": {\"min_instances\": 1}");
+  void aHotSwapByRebuildUnderASteadyStreamOfCallsFailsNoCall() throws Exception {
+    Path dir = TestPlugins.javaPlugin(plugins, "pool", ID, MisbehavingPlugin.class, "",
+        "\"runner\": {\"min_instances\": 1}");
+    // the "build" writes a new binary next to the running one and renames it into place
+    Files.copy(dir.resolve("bin/plugin"), dir.resolve("launcher"));
+    TestPlugins.executable(dir.resolve("scripts/build.sh"),
+        "#!/bin/sh\ncp launcher bin/plugin.new && mv bin/plugin.new bin/plugin\n");
     long oldPid = manager.register(ID).pid().orElseThrow();
     List<Throwable> failures = new CopyOnWriteArrayList<>();
     Set<Long> pids = ConcurrentHashMap.newKeySet();
@@ -106,7 +112,7 @@ class ScalingIT {
       }
       await().until(() -> answered.get() > 50);
 
-      long newPid = manager.register(ID).pid().orElseThrow();
+      long newPid = manager.register(ID, true, null).pid().orElseThrow();
       int atSwap = answered.get();
       await().atMost(Duration.ofSeconds(20)).until(() -> answered.get() > atSwap + 200 && pids.contains(newPid));
       running.set(false);
