@@ -52,3 +52,30 @@ jvm_flags() {
   printf '%s ' --enable-native-access=ALL-UNNAMED
   if [ -n "$major" ] && [ "$major" -ge 23 ]; then printf '%s ' --sun-misc-unsafe-memory-access=allow; fi
 }
+
+# One Maven build at a time in this tree. Two scripts started together on a fresh clone (a
+# worker and a `send`) would otherwise both build into the same target/ directories and one of
+# them fails. `with_build_lock STALE BUILD...` runs BUILD only if the command STALE still
+# succeeds once the lock is held: whoever waited finds the other's build done and skips its own.
+# The lock is $REPO_ROOT/.build.lock (flock, released when the process holding it ends). Scripts
+# started by a build that holds it (the tests run by `scripts/test`) do not wait for themselves;
+# the lock's descriptor is not inherited, so a daemon started by a build cannot keep it held.
+with_build_lock() {
+  local stale=$1
+  shift
+  if [ "${JANK_BUILD_LOCK_HELD:-}" = "$REPO_ROOT" ]; then
+    if "$stale"; then "$@"; fi
+    return
+  fi
+  local fd status=0
+  exec {fd}>>"$REPO_ROOT/.build.lock"
+  if ! flock -n "$fd"; then
+    echo "waiting for another build in $REPO_ROOT to finish (.build.lock)..." >&2
+    flock "$fd"
+  fi
+  if "$stale"; then
+    JANK_BUILD_LOCK_HELD="$REPO_ROOT" "$@" {fd}>&- || status=$?
+  fi
+  exec {fd}>&-
+  return "$status"
+}

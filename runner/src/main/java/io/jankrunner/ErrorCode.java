@@ -10,6 +10,8 @@ public enum ErrorCode {
   EXPIRED(false),
   BUILD_FAILED(false),
   OVERLOADED(true),
+  /** The plugin answered, but its result is larger than a record may be; the size and limit are in the message. */
+  RESULT_TOO_LARGE(false),
   INTERNAL(true);
 
   private final boolean retriable;

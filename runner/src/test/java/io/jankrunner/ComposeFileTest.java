@@ -1,12 +1,14 @@
 package io.jankrunner;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.jankrunner.cli.Main;
+import io.jankrunner.kafka.TestBroker;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,6 +73,19 @@ class ComposeFileTest {
     assertTrue(kafka.path("KAFKA_ADVERTISED_LISTENERS").asText().contains("PLAINTEXT://kafka:9092"));
     assertTrue(kafka.path("KAFKA_LISTENERS").asText().contains("PLAINTEXT://:9092"));
     assertEquals("true", kafka.path("KAFKA_GROUP_SHARE_ENABLE").asText(), "share groups are on");
+  }
+
+  @Test
+  void theBrokerImageIsTheKafkaVersionEveryTestRunsAgainst() throws IOException {
+    String version = System.getProperty("jankrunner.kafka.version");
+    assertNotNull(version, "run through Maven: it passes the parent pom's kafka.version");
+    assertEquals("apache/kafka:" + version, TestBroker.image(), "the Testcontainers broker");
+    assertEquals(TestBroker.image(), compose.path("services").path("kafka").path("image").asText(),
+        "compose.yaml's broker image must be the parent pom's kafka.image");
+    Matcher localBroker = Pattern.compile("<kafka\\.version>([^<]+)</kafka\\.version>")
+        .matcher(Files.readString(REPO.resolve("scripts/kafka/pom.xml")));
+    assertTrue(localBroker.find());
+    assertEquals(version, localBroker.group(1), "scripts/kafka-local's broker (scripts/kafka/pom.xml)");
   }
 
   @Test

@@ -67,6 +67,9 @@ public final class PluginServer {
       Running running = start(handler);
       stdout.println(running.handshake().toLine());
       stdout.flush();
+      if (TrainingRun.requested()) {
+        TrainingRun.callSelfAndExit(running.handshake());
+      }
       exitWhenHostIsGone();
       running.server().awaitTermination();
     } catch (InterruptedException e) {

@@ -1,6 +1,6 @@
 package io.jankrunner.cli;
 
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import picocli.CommandLine.Option;
 
 /** Where the broker is and which topics to use; shared by every Kafka command. */

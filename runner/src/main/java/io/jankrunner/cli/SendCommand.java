@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jankrunner.result.Outputs;
+import io.jankrunner.result.OutputRecords;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -84,7 +84,7 @@ final class SendCommand implements Callable<Integer> {
              ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
              new ByteArraySerializer(), new ByteArraySerializer())) {
       String recordKey = key != null ? key : plugin != null ? plugin : commandId;
-      producer.send(new ProducerRecord<>(topic, Outputs.utf8(recordKey), JSON.writeValueAsBytes(command)))
+      producer.send(new ProducerRecord<>(topic, OutputRecords.utf8(recordKey), JSON.writeValueAsBytes(command)))
           .get(30, TimeUnit.SECONDS);
       if (noWait) {
         out.println(commandId);
@@ -123,7 +123,7 @@ final class SendCommand implements Callable<Integer> {
   private int await(KafkaConsumer<byte[], byte[]> consumer, String commandId, PrintWriter out, PrintWriter err)
       throws Exception {
     Instant until = Instant.now().plusMillis(timeoutMs + 5_000);
-    byte[] wanted = Outputs.utf8(commandId);
+    byte[] wanted = OutputRecords.utf8(commandId);
     while (Instant.now().isBefore(until)) {
       for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
         if (java.util.Arrays.equals(record.key(), wanted)) {

@@ -2,7 +2,7 @@ package io.jankrunner.cli;
 
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.worker.Worker;
-import io.jankrunner.worker.WorkerConfig;
+import io.jankrunner.config.WorkerConfig;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -58,7 +58,7 @@ final class WorkerCommand implements Callable<Integer> {
     WorkerConfig config = new WorkerConfig(kafka.bootstrap, pluginsDir != null ? pluginsDir : PluginsCommand.defaultPluginsDir(),
         workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(), mode, exactlyOnce, kafka.topics(),
         consumers, maxInFlight, maxCommandBytes, WorkerConfig.DEFAULT_HEARTBEAT, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
-        stateDir != null ? stateDir : PluginManagerConfig.defaultStateDir());
+        stateDir != null ? stateDir : PluginManagerConfig.defaultStateDir(), WorkerConfig.DEFAULT_MAX_POLL_INTERVAL);
     Worker worker = Worker.start(config);
     CountDownLatch stopped = new CountDownLatch(1);
     // SIGTERM / Ctrl-C: a graceful shutdown and exit 0. Handled as signals, not a shutdown hook,

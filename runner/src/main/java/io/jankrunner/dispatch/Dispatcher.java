@@ -15,8 +15,12 @@ import io.jankrunner.plugin.PluginNotFoundException;
 import io.jankrunner.plugin.PluginReply;
 import io.jankrunner.resilience.PluginGuards;
 import io.jankrunner.result.Result;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -34,6 +38,8 @@ public final class Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int MAX_BUILD_OUTPUT_IN_RESULT = 8 * 1024;
   public static final int DEFAULT_RESULT_CACHE = 100_000;
+  /** Results remembered for redeliveries, at most this many bytes of result data in all. */
+  public static final long DEFAULT_RESULT_CACHE_BYTES = 64L * 1024 * 1024;
 
   private final PluginManager manager;
   private final PluginGuards guards;
@@ -47,13 +53,32 @@ public final class Dispatcher {
     this.guards = guards;
     this.controlPlane = controlPlane;
     this.workerId = workerId;
-    this.results = new ResultCache(resultCacheSize);
+    this.results = new ResultCache(resultCacheSize, DEFAULT_RESULT_CACHE_BYTES);
   }
 
   /** The result for {@code command}; never throws for anything a command or plugin can do. */
   public Result handle(Command command, Delivery delivery) {
-    Result result = results.computeIfAbsent(command.id(), () -> run(command, delivery));
-    return result.deliveryCount() == delivery.deliveryCount() ? result : result.withDeliveryCount(delivery.deliveryCount());
+    return switch (results.computeIfAbsent(command.id(), fingerprint(command), () -> run(command, delivery))) {
+      case ResultCache.Hit(Result result) -> result.deliveryCount() == delivery.deliveryCount() ? result
+          : result.withDeliveryCount(delivery.deliveryCount());
+      case ResultCache.Conflict conflict -> failure(command.id(), Optional.of(command.type().jsonName()),
+          command.plugin(), command.method(), new RunnerException(ErrorCode.INVALID_COMMAND, null, "command id "
+              + command.id() + " was already used for a different command (type, plugin, method or args differ); "
+              + "command ids must be unique"), 0, delivery);
+    };
+  }
+
+  /** What makes two commands with one id the same command: a redelivery, not a reuse. */
+  static String fingerprint(Command command) {
+    StringBuilder text = new StringBuilder().append(command.type().jsonName()).append('\n')
+        .append(command.plugin().orElse("")).append('\n').append(command.method().orElse("")).append('\n')
+        .append(command.rebuild()).append('\n').append(command.args());
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
   }
 
   /** Forgets a result that could not be delivered, so a redelivery runs the command again. */
@@ -125,6 +150,7 @@ public final class Dispatcher {
     if (local) {
       manager.unregister(plugin);
     }
+    guards.remove(plugin);
     controlPlane.unregistered(plugin);
     return JsonNodeFactory.instance.objectNode().put("id", plugin).put("registered", false);
   }

@@ -13,8 +13,12 @@ import java.util.Map;
 final class PluginEnvironment {
 
   private static final List<String> BASE = List.of("PATH", "HOME", "LANG", "TMPDIR");
-  /** Builds may also need to find a JDK or a Go tree. */
-  private static final List<String> BUILD_EXTRA = List.of("JAVA_HOME", "GOPATH", "GOROOT", "MAVEN_OPTS");
+  /**
+   * Builds may also need to find a JDK or a Go tree, and must know when the repo's build lock is
+   * already held by the build that runs them (scripts/lib.sh), or they would wait for themselves.
+   */
+  private static final List<String> BUILD_EXTRA =
+      List.of("JAVA_HOME", "GOPATH", "GOROOT", "MAVEN_OPTS", "JANK_BUILD_LOCK_HELD");
   private static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
   private PluginEnvironment() {}

@@ -6,12 +6,14 @@ import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.dispatch.ControlPlane;
 import io.jankrunner.plugin.PluginManager;
-import io.jankrunner.result.Outputs;
-import io.jankrunner.result.Publisher;
+import io.jankrunner.result.KafkaWriter;
+import io.jankrunner.result.OutputRecords;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,10 +24,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,11 +37,18 @@ import org.slf4j.LoggerFactory;
  * worker that handles a control command writes the outcome (key: plugin id; a tombstone for
  * unregister); every worker reads the topic from the beginning, without a group, and reconciles
  * its local plugin manager to it, so a worker started later catches up.
+ *
+ * <p>A starting worker first reads to the end and only then acts, bringing each plugin once to
+ * its <em>latest</em> desired state (a topic not yet compacted holds every past registration;
+ * replaying them one by one would redo every past build). Applying runs off the reader thread,
+ * one plugin at a time per plugin ({@link Reconciler}), so a build never stalls the fleet state.
+ * The reader survives any error: it logs, pauses, and reads on.
  */
 public final class RegistryTopic implements ControlPlane, Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(RegistryTopic.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration PAUSE_AFTER_ERROR = Duration.ofSeconds(1);
 
   /** One registration as the topic holds it. */
   record Entry(String pluginId, String version, String buildId) {}
@@ -48,25 +57,24 @@ public final class RegistryTopic implements ControlPlane, Runnable {
   private final String workerId;
   private final Producer<byte[], byte[]> producer;
   private final Consumer<byte[], byte[]> consumer;
-  private final PluginManager manager;
+  private final Reconciler reconciler;
   private final Map<String, Entry> desired = new ConcurrentHashMap<>();
-  // What this worker's manager reflects, by plugin id: a registration we applied (or made).
-  private final Map<String, String> appliedBuild = new ConcurrentHashMap<>();
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private volatile boolean stopping;
 
+  /** @param buildsDir where this machine remembers which build of each plugin it last made */
   public RegistryTopic(String topic, String workerId, Producer<byte[], byte[]> producer,
-                       Consumer<byte[], byte[]> consumer, PluginManager manager) {
+                       Consumer<byte[], byte[]> consumer, PluginManager manager, Path buildsDir) {
     this.topic = topic;
     this.workerId = workerId;
     this.producer = producer;
     this.consumer = consumer;
-    this.manager = manager;
+    this.reconciler = new Reconciler(manager, buildsDir);
   }
 
   @Override
   public void registered(String pluginId, String version, String buildId) throws RunnerException {
-    appliedBuild.put(pluginId, buildId);
+    reconciler.appliedHere(pluginId, buildId);
     byte[] value;
     try {
       value = JSON.writeValueAsBytes(JSON.createObjectNode().put("v", 1).put("plugin", pluginId)
@@ -81,7 +89,7 @@ public final class RegistryTopic implements ControlPlane, Runnable {
 
   @Override
   public void unregistered(String pluginId) throws RunnerException {
-    appliedBuild.remove(pluginId);
+    reconciler.appliedHere(pluginId, null);
     write(pluginId, null);
     desired.remove(pluginId);
   }
@@ -93,7 +101,8 @@ public final class RegistryTopic implements ControlPlane, Runnable {
 
   private void write(String pluginId, byte[] value) throws RunnerException {
     try {
-      Publisher.send(producer, new ProducerRecord<>(topic, Outputs.utf8(pluginId), value)).get(30, TimeUnit.SECONDS);
+      KafkaWriter.send(producer, new ProducerRecord<>(topic, OutputRecords.utf8(pluginId), value))
+          .get(30, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException e) {
       throw new RunnerException(ErrorCode.INTERNAL, pluginId, "registry write failed: " + e, e);
     } catch (InterruptedException e) {
@@ -102,95 +111,115 @@ public final class RegistryTopic implements ControlPlane, Runnable {
     }
   }
 
-  /** Waits until everything on the topic when this worker started has been applied. */
+  /** Waits until the state on the topic when this worker started has been applied here. */
   public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
     return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Whether the state on the topic when this worker started has been applied here. */
+  public boolean caughtUp() {
+    return caughtUp.getCount() == 0;
   }
 
   @Override
   public void run() {
     try {
-      List<TopicPartition> partitions = partitions();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      checkCaughtUp(end);
+      Map<TopicPartition, Long> end = null;
+      while (!stopping && end == null) {
+        try {
+          end = assignFromBeginning();
+        } catch (WakeupException e) {
+          // stopping
+        } catch (RuntimeException e) {
+          log.warn("registry topic {} not readable yet: {}; retrying", topic, e.toString());
+          pause();
+        }
+      }
+      Map<String, Optional<Entry>> initial = new HashMap<>();
+      boolean replaying = true;
       while (!stopping) {
         try {
           for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-            apply(record);
+            read(record).ifPresent(change -> {
+              if (caughtUp()) {
+                reconciler.desire(change.pluginId(), change.entry());
+              } else {
+                initial.put(change.pluginId(), change.entry());
+              }
+            });
+          }
+          if (replaying && reachedEnd(end)) {
+            replaying = false;
+            log.info("registry: read {} plugins' desired state; applying it", initial.size());
+            Thread.ofVirtual().name("registry-catch-up").start(() -> {
+              reconciler.applyAll(initial);
+              caughtUp.countDown();
+            });
           }
         } catch (WakeupException e) {
-          continue;
+          // stop() woke the poll up; the loop condition decides
+        } catch (RuntimeException e) {
+          if (stopping) {
+            break;
+          }
+          log.error("registry reader on {} failed; reading on in {} ms", topic, PAUSE_AFTER_ERROR.toMillis(), e);
+          pause();
         }
-        if (caughtUp.getCount() > 0) {
-          checkCaughtUp(end);
-        }
-      }
-    } catch (RuntimeException e) {
-      if (!stopping) {
-        log.error("registry reader on {} failed", topic, e);
       }
     } finally {
+      reconciler.close();
       consumer.close(Duration.ofSeconds(2));
     }
   }
 
-  private List<TopicPartition> partitions() {
+  private Map<TopicPartition, Long> assignFromBeginning() {
     List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
-    return infos.stream().map(info -> new TopicPartition(topic, info.partition())).toList();
-  }
-
-  private void checkCaughtUp(Map<TopicPartition, Long> end) {
-    boolean done = end.entrySet().stream().allMatch(entry -> consumer.position(entry.getKey()) >= entry.getValue());
-    if (done) {
-      caughtUp.countDown();
+    if (infos == null || infos.isEmpty()) {
+      throw new IllegalStateException("topic " + topic + " has no partitions");
     }
+    List<TopicPartition> partitions = infos.stream().map(info -> new TopicPartition(topic, info.partition())).toList();
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+    return consumer.endOffsets(partitions);
   }
 
-  private void apply(ConsumerRecord<byte[], byte[]> record) {
+  private boolean reachedEnd(Map<TopicPartition, Long> end) {
+    return end.entrySet().stream().allMatch(entry -> consumer.position(entry.getKey()) >= entry.getValue());
+  }
+
+  /** A plugin's desired state changed: registered (with this entry) or not (empty). */
+  private record Change(String pluginId, Optional<Entry> entry) {}
+
+  private Optional<Change> read(ConsumerRecord<byte[], byte[]> record) {
     if (record.key() == null) {
-      return;
+      log.warn("registry: record {}-{}@{} has no key; ignored", record.topic(), record.partition(), record.offset());
+      return Optional.empty();
     }
     String pluginId = new String(record.key(), StandardCharsets.UTF_8);
     if (record.value() == null) {
       desired.remove(pluginId);
-      if (appliedBuild.remove(pluginId) != null || manager.isRegistered(pluginId)) {
-        try {
-          manager.unregister(pluginId);
-          log.info("registry: unregistered {}", pluginId);
-        } catch (RunnerException e) {
-          log.debug("registry: {} was not registered here", pluginId);
-        }
-      }
-      return;
+      return Optional.of(new Change(pluginId, Optional.empty()));
     }
-    Optional<Entry> entry = parse(pluginId, record.value());
-    if (entry.isEmpty()) {
-      return;
-    }
-    desired.put(pluginId, entry.get());
-    String buildId = entry.get().buildId();
-    if (manager.isRegistered(pluginId) && buildId.equals(appliedBuild.get(pluginId))) {
-      return; // already what the fleet wants (our own write, or applied before)
-    }
-    boolean rebuild = !buildId.isEmpty() && !buildId.equals(appliedBuild.get(pluginId));
     try {
-      manager.register(pluginId, rebuild, null);
-      appliedBuild.put(pluginId, buildId);
-      log.info("registry: registered {}{}", pluginId, rebuild ? " (rebuilt)" : "");
-    } catch (RunnerException e) {
-      log.warn("registry: cannot register {} on this worker: {}", pluginId, e.getMessage());
+      JsonNode node = JSON.readTree(record.value());
+      if (node == null || !node.isObject()) {
+        throw new IOException("not a JSON object");
+      }
+      Entry entry = new Entry(pluginId, node.path("version").asText(""), node.path("build_id").asText(""));
+      desired.put(pluginId, entry);
+      return Optional.of(new Change(pluginId, Optional.of(entry)));
+    } catch (IOException e) {
+      log.warn("registry: unreadable entry for {} at {}-{}@{}; ignored: {}", pluginId, record.topic(),
+          record.partition(), record.offset(), e.toString());
+      return Optional.empty();
     }
   }
 
-  private static Optional<Entry> parse(String pluginId, byte[] value) {
+  private static void pause() {
     try {
-      JsonNode node = JSON.readTree(value);
-      return Optional.of(new Entry(pluginId, node.path("version").asText(""), node.path("build_id").asText("")));
-    } catch (IOException e) {
-      log.warn("registry: unreadable entry for {}: {}", pluginId, e.toString());
-      return Optional.empty();
+      Thread.sleep(PAUSE_AFTER_ERROR);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

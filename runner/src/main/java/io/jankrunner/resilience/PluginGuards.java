@@ -18,7 +18,9 @@ import io.jankrunner.plugin.PluginManifest;
 import io.jankrunner.plugin.PluginStartException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import io.github.resilience4j.core.functions.CheckedSupplier;
@@ -51,6 +53,7 @@ public final class PluginGuards {
   private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(DEFAULT_CIRCUIT_BREAKER);
   private final RetryRegistry retries = RetryRegistry.ofDefaults();
   private final Duration bulkheadWait;
+  private final Map<String, Bundle> bundles = new ConcurrentHashMap<>();
 
   public PluginGuards(Duration bulkheadWait) {
     this.bulkheadWait = bulkheadWait;
@@ -85,7 +88,8 @@ public final class PluginGuards {
   public <T> T call(PluginManifest manifest, String method, Optional<Instant> deadline, AtomicInteger attempts,
                     Call<T> call) throws RunnerException {
     String id = manifest.id();
-    Bulkhead bulkhead = bulkhead(manifest);
+    Bundle guards = bundle(manifest);
+    Bulkhead bulkhead = guards.bulkhead();
     try {
       bulkhead.acquirePermission();
     } catch (BulkheadFullException e) {
@@ -93,7 +97,6 @@ public final class PluginGuards {
           + bulkhead.getBulkheadConfig().getMaxConcurrentCalls() + " calls in flight (runner.max_concurrency)");
     }
     try {
-      CircuitBreaker breaker = breaker(id);
       AtomicReference<RunnerException> last = new AtomicReference<>();
       CheckedSupplier<T> attempt = () -> {
         if (deadline.isPresent() && !Instant.now().isBefore(deadline.get())) {
@@ -109,8 +112,9 @@ public final class PluginGuards {
           throw e;
         }
       };
-      return Retry.decorateCheckedSupplier(retry(manifest, method),
-          CircuitBreaker.decorateCheckedSupplier(breaker, attempt)).get();
+      Retry retry = manifest.runner().idempotentMethods().contains(method) ? guards.retryIdempotent() : guards.retryOnce();
+      return Retry.decorateCheckedSupplier(retry, CircuitBreaker.decorateCheckedSupplier(guards.breaker(), attempt))
+          .get();
     } catch (CallNotPermittedException e) {
       throw new RunnerException(ErrorCode.PLUGIN_UNAVAILABLE, id, "circuit open for " + id
           + ": too many recent failures; calls resume after " + DEFAULT_CIRCUIT_BREAKER.getWaitIntervalFunctionInOpenState()
@@ -124,28 +128,59 @@ public final class PluginGuards {
     }
   }
 
-  private Bulkhead bulkhead(PluginManifest manifest) {
-    int max = manifest.runner().maxConcurrency();
-    BulkheadConfig config = BulkheadConfig.custom().maxConcurrentCalls(max).maxWaitDuration(bulkheadWait).build();
-    Bulkhead bulkhead = bulkheads.bulkhead(manifest.id(), () -> config);
-    if (bulkhead.getBulkheadConfig().getMaxConcurrentCalls() != max) {
-      bulkhead.changeConfig(config); // re-registered with another max_concurrency
+  /** The guards of one plugin, built once per registration (its manifest), not per call. */
+  private record Bundle(PluginManifest manifest, Bulkhead bulkhead, CircuitBreaker breaker, Retry retryIdempotent,
+                        Retry retryOnce) {}
+
+  private Bundle bundle(PluginManifest manifest) {
+    Bundle current = bundles.get(manifest.id());
+    if (current != null && current.manifest() == manifest) {
+      return current;
     }
-    return bulkhead;
+    return bundles.compute(manifest.id(), (id, existing) ->
+        existing != null && existing.manifest() == manifest ? existing : build(manifest, existing));
   }
 
-  private CircuitBreaker breaker(String id) {
-    return breakers.circuitBreaker(id);
+  /** A new registration (or a changed policy): the plugin's guards are replaced, the breaker's history kept. */
+  private Bundle build(PluginManifest manifest, Bundle previous) {
+    String id = manifest.id();
+    BulkheadConfig bulkheadConfig = BulkheadConfig.custom().maxConcurrentCalls(manifest.runner().maxConcurrency())
+        .maxWaitDuration(bulkheadWait).build();
+    Bulkhead bulkhead = bulkheads.bulkhead(id, () -> bulkheadConfig);
+    if (!sameBulkhead(bulkhead.getBulkheadConfig(), bulkheadConfig)) {
+      bulkhead.changeConfig(bulkheadConfig); // re-registered with another max_concurrency
+    }
+    Retry idempotent = retry(manifest, true, previous == null ? null : previous.retryIdempotent());
+    Retry once = retry(manifest, false, previous == null ? null : previous.retryOnce());
+    return new Bundle(manifest, bulkhead, breakers.circuitBreaker(id), idempotent, once);
   }
 
-  private Retry retry(PluginManifest manifest, String method) {
-    boolean idempotent = manifest.runner().idempotentMethods().contains(method);
+  private static boolean sameBulkhead(BulkheadConfig a, BulkheadConfig b) {
+    return a.getMaxConcurrentCalls() == b.getMaxConcurrentCalls() && a.getMaxWaitDuration().equals(b.getMaxWaitDuration());
+  }
+
+  private Retry retry(PluginManifest manifest, boolean idempotent, Retry previous) {
     String name = manifest.id() + "#" + (idempotent ? "idempotent" : "once");
-    return retries.retry(name, () -> RetryConfig.custom()
+    RetryConfig config = RetryConfig.custom()
         .maxAttempts(manifest.runner().retry().maxAttempts())
         .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(manifest.runner().retry().backoff(), 2.0, 0.5))
         .retryOnException(error -> isRetriable(error, idempotent))
-        .build());
+        .build();
+    if (previous != null) {
+      retries.remove(name); // the policy may have changed with the new manifest
+    }
+    return retries.retry(name, config);
+  }
+
+  /** An unregistered plugin's guards are gone; a later registration starts afresh. */
+  public void remove(String pluginId) {
+    Bundle removed = bundles.remove(pluginId);
+    if (removed != null) {
+      bulkheads.remove(pluginId);
+      breakers.remove(pluginId);
+      retries.remove(pluginId + "#idempotent");
+      retries.remove(pluginId + "#once");
+    }
   }
 
   /**

@@ -44,6 +44,15 @@ public record Result(String id, Optional<String> type, Optional<String> plugin, 
     return ok ? "ok" : "error";
   }
 
+  /**
+   * This result without its data, as an error: for a result too large to publish, so the caller
+   * still hears what became of the command.
+   */
+  public Result asFailure(ErrorCode code, String message) {
+    return new Result(id, type, plugin, method, false, Optional.empty(), Optional.of(new Failure(code, message)),
+        worker, attempts, deliveryCount, receivedAt, finishedAt);
+  }
+
   /** The same result for another delivery of the same command. */
   public Result withDeliveryCount(int count) {
     return new Result(id, type, plugin, method, ok, data, error, worker, attempts, count, receivedAt, finishedAt,

@@ -62,7 +62,7 @@ public final class StatusPublisher implements PluginStateListener {
 
   private void send(String key, ObjectNode event) {
     try {
-      producer.send(new ProducerRecord<>(topic, Outputs.utf8(key), JSON.writeValueAsBytes(event)), (metadata, error) -> {
+      producer.send(new ProducerRecord<>(topic, OutputRecords.utf8(key), JSON.writeValueAsBytes(event)), (metadata, error) -> {
         if (error != null) {
           log.warn("status event for {} not published: {}", key, error.toString());
         }

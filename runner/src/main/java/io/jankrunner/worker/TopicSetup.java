@@ -1,5 +1,7 @@
 package io.jankrunner.worker;
 
+import io.jankrunner.config.Topics;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -25,8 +27,7 @@ import org.slf4j.LoggerFactory;
 public final class TopicSetup {
 
   private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
-  /** Records up to this size reach the worker, so an oversize command is dead-lettered, not refused by the broker. */
-  public static final int MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+  private static final int MAX_MESSAGE_BYTES = Topics.MAX_MESSAGE_BYTES;
   static final Duration TIMEOUT = Duration.ofSeconds(30);
 
   private TopicSetup() {}

@@ -1,12 +1,16 @@
 package io.jankrunner.worker;
 
-import io.jankrunner.command.CommandIntake;
-import io.jankrunner.command.Intake;
+import io.jankrunner.config.Topics;
+import io.jankrunner.config.WorkerConfig;
 import io.jankrunner.dispatch.Dispatcher;
+import io.jankrunner.intake.CommandIntake;
+import io.jankrunner.intake.Intake;
+import io.jankrunner.plugin.GrpcWarmup;
 import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.registry.RegistryTopic;
 import io.jankrunner.resilience.PluginGuards;
+import io.jankrunner.result.KafkaWriter;
 import io.jankrunner.result.StatusPublisher;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +22,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -42,7 +47,6 @@ public final class Worker implements AutoCloseable {
 
   private final WorkerConfig config;
   private final Producer<byte[], byte[]> producer;
-  private final List<Producer<byte[], byte[]>> transactional = new ArrayList<>();
   private final StatusPublisher status;
   private final PluginManager manager;
   private final RegistryTopic registry;
@@ -64,11 +68,12 @@ public final class Worker implements AutoCloseable {
     this.manager = new PluginManager(PluginManagerConfig.defaults(config.pluginsDir()).withStateDir(config.stateDir()),
         status);
     this.registry = new RegistryTopic(config.topics().registry(), config.workerId(), producer, registryConsumer(),
-        manager);
+        manager, config.stateDir().resolveSibling("builds"));
   }
 
   /** Starts a worker; returns once it consumes commands. */
   public static Worker start(WorkerConfig config) throws Exception {
+    GrpcWarmup.inBackground(); // while Kafka connects: the first plugin call then skips ~0.5 s of class loading
     Worker worker = new Worker(config);
     try {
       worker.run();
@@ -89,19 +94,21 @@ public final class Worker implements AutoCloseable {
     guards.onCircuitChange(status::circuit);
     Dispatcher dispatcher = new Dispatcher(manager, guards, registry, config.workerId(), Dispatcher.DEFAULT_RESULT_CACHE);
     // Several consumers per worker: while one waits for its batch to be acknowledged, another fetches.
+    KafkaWriter writer = new KafkaWriter(producer);
     for (int i = 0; i < config.consumers(); i++) {
-      Optional<Producer<byte[], byte[]>> txn = Optional.empty();
+      Optional<Supplier<Producer<byte[], byte[]>>> transactions = Optional.empty();
       if (config.exactlyOnce()) {
-        // One transactional id per consumer, stable across restarts of this worker id (fencing).
-        txn = Optional.of(new KafkaProducer<>(producerConfig(Optional.of(config.topics().prefix() + ".worker."
-            + config.workerId() + "." + i)), new ByteArraySerializer(), new ByteArraySerializer()));
-        transactional.add(txn.get());
+        // One transactional id per consumer, stable across restarts of this worker id (fencing);
+        // the intake builds its producer, and builds it again after a fence.
+        String transactionalId = transactionalId(config, i);
+        transactions = Optional.of(() -> new KafkaProducer<>(producerConfig(Optional.of(transactionalId)),
+            new ByteArraySerializer(), new ByteArraySerializer()));
       }
-      Intake execute = CommandIntake.execute(config, dispatcher, producer, txn, commands, i);
+      Intake execute = CommandIntake.execute(config, dispatcher, writer, transactions, commands, i);
       intakes.add(execute);
       thread("execute-" + i, execute);
     }
-    Intake control = CommandIntake.control(config, dispatcher, producer, commands);
+    Intake control = CommandIntake.control(config, dispatcher, writer, commands);
     intakes.add(control);
     thread("control", control);
     status.worker("started", event -> event.put("mode", config.mode().name().toLowerCase(java.util.Locale.ROOT))
@@ -117,6 +124,10 @@ public final class Worker implements AutoCloseable {
   private void thread(String name, Runnable loop) {
     Thread thread = Thread.ofPlatform().name("worker-" + name).start(loop);
     threads.add(thread);
+  }
+
+  public WorkerConfig config() {
+    return config;
   }
 
   public PluginManager plugins() {
@@ -153,8 +164,12 @@ public final class Worker implements AutoCloseable {
     status.worker("stopped", event -> { });
     producer.flush();
     producer.close(Duration.ofSeconds(5));
-    transactional.forEach(txn -> txn.close(Duration.ofSeconds(5)));
     log.info("worker {} stopped", config.workerId());
+  }
+
+  /** The transactional id of execute consumer {@code index} of a worker (exactly-once mode). */
+  public static String transactionalId(WorkerConfig config, int index) {
+    return config.topics().prefix() + ".worker." + config.workerId() + "." + index;
   }
 
   private Map<String, Object> producerConfig(Optional<String> transactionalId) {
@@ -164,7 +179,7 @@ public final class Worker implements AutoCloseable {
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 1);
-    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, TopicSetup.MAX_MESSAGE_BYTES + 64 * 1024);
+    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Topics.MAX_REQUEST_BYTES);
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
     props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
     props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);

@@ -15,7 +15,6 @@ import io.grpc.stub.StreamObserver;
 import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.plugin.PluginStateListener;
-import io.jankrunner.protocol.Handshake;
 import io.jankrunner.protocol.JsonValues;
 import io.jankrunner.proto.ExecuteRequest;
 import io.jankrunner.proto.ExecuteResponse;
@@ -32,14 +31,18 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code scripts/bench calls}: the cost of a call through the plugin manager, against the floor
  * of a raw grpc-java call over a unix socket to an in-process server, measured in one run.
- * Sequential calls (one in flight), {@code echo} with a small argument, after a warm-up.
- * The last line printed is one JSON object with every figure.
+ * Sequential calls (one in flight), {@code echo} with a small argument, after a warm-up. Cold
+ * starts are compared with a bare JVM printing one line ({@code jvm_hello_ms}), and a fresh JVM's
+ * first call with and without the worker's gRPC warm-up. The last line printed is one JSON
+ * object with every figure.
  */
 public final class CallsBench {
 
   private static final String GO = "com.jank.plugins.hello-world";
   private static final String JAVA = "com.jank.plugins.hello-java";
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int COLD_RUNS = 7;
+  private static final int FIRST_CALL_RUNS = 3;
 
   private CallsBench() {}
 
@@ -68,10 +71,19 @@ public final class CallsBench {
         long[] latencies = measure(warmup, calls, () -> manager.execute(id, "echo", payload));
         figures.put(name + "_p50_us", micros(percentile(latencies, 50)));
         figures.put(name + "_p99_us", micros(percentile(latencies, 99)));
-        figures.put(name + "_cold_start_ms", coldStart / 1_000_000.0);
+        figures.put(name + "_cold_start_ms", round(coldStart / 1_000_000.0));
         figures.put(name + "_handshake_ms", manager.coldStart(id).map(Duration::toNanos).orElse(0L) / 1_000_000.0);
       }
     }
+    double jvmHello = ChildJvms.jvmHelloMillis(COLD_RUNS);
+    figures.put("jvm_hello_ms", round(jvmHello));
+    figures.put("java_cold_start_ratio", round((double) figures.get("java_cold_start_ms") / jvmHello));
+    figures.put("go_cold_start_ratio", round((double) figures.get("go_cold_start_ms") / jvmHello));
+    double[] cold = ChildJvms.firstCallMillis(plugins, GO, false, FIRST_CALL_RUNS);
+    double[] warmed = ChildJvms.firstCallMillis(plugins, GO, true, FIRST_CALL_RUNS);
+    figures.put("first_call_ms", round(cold[0]));
+    figures.put("first_call_warmed_ms", round(warmed[0]));
+    figures.put("second_call_ms", round(cold[1]));
     double rawP50 = (double) figures.get("raw_p50_us");
     figures.put("go_ratio", round((double) figures.get("go_p50_us") / rawP50));
     figures.put("java_ratio", round((double) figures.get("java_p50_us") / rawP50));
@@ -93,20 +105,30 @@ public final class CallsBench {
     }
     System.out.printf(Locale.ROOT, "the manager's own cost on the Go plugin: +%.1f µs p50 (%.2f× a direct call)%n",
         figures.get("go_overhead_vs_direct_p50_us"), figures.get("go_vs_direct_ratio"));
+    System.out.printf(Locale.ROOT, "cold starts (median of %d): java %.1f ms (handshake %.1f), go %.1f ms (handshake %.1f);"
+            + " a bare JVM printing one line %.1f ms: java = %.2f× that%n", COLD_RUNS, figures.get("java_cold_start_ms"),
+        figures.get("java_handshake_ms"), figures.get("go_cold_start_ms"), figures.get("go_handshake_ms"), jvmHello,
+        figures.get("java_cold_start_ratio"));
+    System.out.printf(Locale.ROOT, "a fresh worker JVM's first call (plugin start excluded, median of %d): %.1f ms,"
+            + " %.1f ms after the gRPC warm-up; its second call %.1f ms%n", FIRST_CALL_RUNS, figures.get("first_call_ms"),
+        figures.get("first_call_warmed_ms"), figures.get("second_call_ms"));
     System.out.println(JSON.writeValueAsString(figures));
   }
 
-  /** Unregistered → first call answered: process launch, handshake, connect, first call. */
+  /**
+   * Unregistered → first call answered: process launch, handshake, connect, first call. The
+   * median of {@link #COLD_RUNS}, as the bare JVM's start it is compared with.
+   */
   private static long coldStart(PluginManager manager, String id) throws Exception {
-    long best = Long.MAX_VALUE;
-    for (int i = 0; i < 5; i++) {
+    double[] nanos = new double[COLD_RUNS];
+    for (int i = 0; i < COLD_RUNS; i++) {
       manager.unregister(id);
       manager.register(id);
       long start = System.nanoTime();
       manager.execute(id, "echo", JSON.createObjectNode());
-      best = Math.min(best, System.nanoTime() - start);
+      nanos[i] = System.nanoTime() - start;
     }
-    return best;
+    return (long) ChildJvms.median(nanos);
   }
 
   private static long[] rawGrpc(ObjectNode payload, int warmup, int calls) throws Exception {
@@ -146,31 +168,11 @@ public final class CallsBench {
    * what the manager itself costs.
    */
   private static long[] directToGoPlugin(Path dir, ObjectNode payload, int warmup, int calls) throws Exception {
-    ProcessBuilder builder = new ProcessBuilder(dir.resolve("bin/hello-world").toString()).directory(dir.toFile())
-        .redirectError(ProcessBuilder.Redirect.DISCARD);
-    builder.environment().put(Handshake.MAGIC_COOKIE_KEY, Handshake.MAGIC_COOKIE_VALUE);
-    builder.environment().put(Handshake.PROTOCOL_VERSIONS_ENV, "1");
-    Process process = builder.start();
-    EventLoopGroup loop = new EpollEventLoopGroup(2);
-    ManagedChannel channel = null;
-    try {
-      String line = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream())).readLine();
-      Handshake handshake = Handshake.parse(line);
-      channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(handshake.address()))
-          .channelType(EpollDomainSocketChannel.class).eventLoopGroup(loop).usePlaintext().directExecutor()
-          .overrideAuthority("localhost").build();
-      PluginServiceGrpc.PluginServiceBlockingStub stub = PluginServiceGrpc.newBlockingStub(channel);
+    try (DirectPlugin plugin = new DirectPlugin(dir)) {
+      PluginServiceGrpc.PluginServiceBlockingStub stub = PluginServiceGrpc.newBlockingStub(plugin.channel());
       ExecuteRequest request = ExecuteRequest.newBuilder().setMethod("echo")
           .putAllArgs(JsonValues.toAnyMap(payload)).build();
       return measure(warmup, calls, () -> stub.withDeadlineAfter(30, TimeUnit.SECONDS).execute(request));
-    } finally {
-      if (channel != null) {
-        channel.shutdownNow();
-      }
-      process.destroy();
-      process.waitFor(5, TimeUnit.SECONDS);
-      process.destroyForcibly();
-      loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
   }
 

@@ -46,7 +46,7 @@ public final class TestBroker {
       return fromEnv;
     }
     if (dockerAvailable()) {
-      KafkaContainer container = new KafkaContainer("apache/kafka:4.1.1")
+      KafkaContainer container = new KafkaContainer(image())
           .withEnv("KAFKA_GROUP_SHARE_ENABLE", "true")
           .withEnv("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR", "1")
           .withEnv("KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR", "1");
@@ -55,6 +55,16 @@ public final class TestBroker {
       return container.getBootstrapServers();
     }
     return startLocalBroker();
+  }
+
+  /** The image named once in the parent pom.xml ({@code kafka.image}), passed by Maven. */
+  public static String image() {
+    String image = System.getProperty("jankrunner.kafka.image");
+    if (image == null || image.isBlank()) {
+      throw new IllegalStateException("jankrunner.kafka.image is not set: run the tests through Maven, which passes"
+          + " the parent pom's kafka.image");
+    }
+    return image;
   }
 
   private static boolean dockerAvailable() {

@@ -62,7 +62,8 @@ public final class TestClient implements AutoCloseable {
   }
 
   public void sendAsync(String topic, String key, JsonNode command) {
-    producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), bytes(command)));
+    producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+        bytes(command)));
   }
 
   public void flush() {

@@ -8,15 +8,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jankrunner.cli.Main;
 import io.jankrunner.plugin.MisbehavingPlugin;
 import io.jankrunner.plugin.TestPlugins;
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import io.jankrunner.worker.Worker;
-import io.jankrunner.worker.WorkerConfig;
+import io.jankrunner.config.WorkerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,6 +34,7 @@ class WorkerCrashIT {
 
   @TempDir Path plugins;
   @TempDir Path state;
+  private WorkerTestKit kit;
   private TestClient client;
   private Topics topics;
   private Process killed;
@@ -44,8 +44,9 @@ class WorkerCrashIT {
   void setUp() throws Exception {
     TestPlugins.javaPlugin(plugins, "echo", PLUGIN, MisbehavingPlugin.class, "",
         "\"runner\": {\"max_concurrency\": 64}");
-    client = new TestClient(TestBroker.bootstrap());
-    topics = new Topics("crash" + UUID.randomUUID().toString().substring(0, 8));
+    kit = new WorkerTestKit(plugins, state, "crash");
+    client = kit.client();
+    topics = kit.topics();
   }
 
   @AfterEach
@@ -53,10 +54,7 @@ class WorkerCrashIT {
     if (killed != null) {
       killed.destroyForcibly();
     }
-    if (survivor != null) {
-      survivor.close();
-    }
-    client.close();
+    kit.close();
   }
 
   @Test
@@ -75,12 +73,10 @@ class WorkerCrashIT {
   }
 
   private Map<String, List<JsonNode>> runAndKill(WorkerConfig.Mode mode, boolean exactlyOnce) throws Exception {
-    String replyTo = topics.results();
-    survivor = Worker.start(new WorkerConfig(TestBroker.bootstrap(), plugins, "survivor", mode, exactlyOnce, topics,
-        2, 64, 1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(5), state.resolve("survivor")));
-    String registerId = "register-" + UUID.randomUUID();
-    client.send(topics.control(), PLUGIN, TestClient.control(registerId, "register", PLUGIN, replyTo));
-    assertEquals("ok", client.result(replyTo, registerId, Duration.ofSeconds(60)).path("status").asText());
+    String replyTo = kit.replyTo();
+    survivor = kit.start("survivor", mode, exactlyOnce, 2, 64, Duration.ofSeconds(5),
+        WorkerConfig.DEFAULT_MAX_POLL_INTERVAL);
+    assertEquals("ok", kit.control("register", PLUGIN).path("status").asText());
     killed = startChildWorker(mode, exactlyOnce);
 
     for (int i = 0; i < COMMANDS; i++) {
@@ -97,7 +93,7 @@ class WorkerCrashIT {
     killed.waitFor();
 
     Map<String, List<JsonNode>> results = client.results(replyTo, COMMANDS + 1, Duration.ofSeconds(150));
-    results.remove(registerId);
+    results.keySet().removeIf(id -> id.startsWith("register-"));
     return results;
   }
 

@@ -11,17 +11,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jankrunner.plugin.MisbehavingPlugin;
 import io.jankrunner.plugin.TestPlugins;
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import io.jankrunner.worker.Worker;
-import io.jankrunner.worker.WorkerConfig;
+import io.jankrunner.config.WorkerConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -48,7 +46,7 @@ class WorkerIT {
 
   @TempDir Path plugins;
   @TempDir Path state;
-  private final List<Worker> workers = new ArrayList<>();
+  private WorkerTestKit kit;
   private TestClient client;
   private Topics topics;
   private String replyTo;
@@ -57,28 +55,23 @@ class WorkerIT {
   void setUp() throws Exception {
     TestPlugins.javaPlugin(plugins, "echo", PLUGIN, MisbehavingPlugin.class, "",
         "\"runner\": {\"max_concurrency\": 4}");
-    client = new TestClient(TestBroker.bootstrap());
-    topics = new Topics("t" + UUID.randomUUID().toString().substring(0, 8));
-    replyTo = topics.prefix() + ".my-app.replies";
+    kit = new WorkerTestKit(plugins, state, "t");
+    client = kit.client();
+    topics = kit.topics();
+    replyTo = kit.replyTo();
   }
 
   @AfterEach
   void tearDown() {
-    workers.forEach(Worker::close);
-    client.close();
+    kit.close();
   }
 
   Worker startWorker(String id, WorkerConfig.Mode mode, boolean exactlyOnce) throws Exception {
-    Worker worker = Worker.start(new WorkerConfig(TestBroker.bootstrap(), plugins, id, mode, exactlyOnce, topics, 2, 64,
-        1024 * 1024, Duration.ofSeconds(1), Duration.ofSeconds(10), state.resolve(id)));
-    workers.add(worker);
-    return worker;
+    return kit.start(id, mode, exactlyOnce, 2, 64, Duration.ofSeconds(10), WorkerConfig.DEFAULT_MAX_POLL_INTERVAL);
   }
 
   JsonNode control(String type, String plugin) {
-    String id = type + "-" + UUID.randomUUID();
-    client.send(topics.control(), plugin, TestClient.control(id, type, plugin, replyTo));
-    return client.result(replyTo, id, WAIT);
+    return kit.control(type, plugin);
   }
 
   @ParameterizedTest

@@ -1,6 +1,6 @@
 package io.jankrunner.result;
 
-import io.jankrunner.worker.Topics;
+import io.jankrunner.config.Topics;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -9,7 +9,7 @@ import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /** The records a worker writes: results, and dead letters with their {@code runner.error.*} headers. */
-public final class Outputs {
+public final class OutputRecords {
 
   public static final String TRACEPARENT = "traceparent";
   public static final String ERROR_CODE = "runner.error.code";
@@ -19,7 +19,7 @@ public final class Outputs {
   public static final String ERROR_OFFSET = "runner.error.offset";
   public static final String ERROR_WORKER = "runner.error.worker";
 
-  private Outputs() {}
+  private OutputRecords() {}
 
   /** A result to its reply topic, keyed by command id, with the command's trace context. */
   public static ProducerRecord<byte[], byte[]> result(String replyTo, Result result, Optional<String> traceparent) {

@@ -1,4 +1,4 @@
-package io.jankrunner.worker;
+package io.jankrunner.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,10 +11,12 @@ import java.time.Duration;
  * @param maxInFlight execute commands one consumer works on at once; it fetches no more until
  *     they finish (backpressure, not a buffer)
  * @param exactlyOnce group mode only: results and offsets in one Kafka transaction
+ * @param maxPollInterval the consumer group's {@code max.poll.interval.ms}; the poll thread never
+ *     waits for commands, so a command may run longer than this
  */
 public record WorkerConfig(String bootstrapServers, Path pluginsDir, String workerId, Mode mode, boolean exactlyOnce,
                            Topics topics, int consumers, int maxInFlight, int maxCommandBytes, Duration heartbeatInterval,
-                           Duration shutdownGrace, Path stateDir) {
+                           Duration shutdownGrace, Path stateDir, Duration maxPollInterval) {
 
   /** How execute commands are consumed. */
   public enum Mode {
@@ -28,6 +30,7 @@ public record WorkerConfig(String bootstrapServers, Path pluginsDir, String work
   public static final int DEFAULT_CONSUMERS = 1;
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(20);
+  public static final Duration DEFAULT_MAX_POLL_INTERVAL = Duration.ofMinutes(5);
 
   public WorkerConfig {
     if (exactlyOnce && mode != Mode.GROUP) {

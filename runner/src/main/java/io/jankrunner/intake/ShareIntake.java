@@ -1,54 +1,63 @@
-package io.jankrunner.command;
+package io.jankrunner.intake;
 
+import io.jankrunner.result.KafkaWriter;
 import java.time.Duration;
-import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Execute intake through a share group (KIP-932) with explicit acknowledgement. One thread
- * polls; each record of a batch runs on its own virtual thread; the batch is acknowledged record
- * by record once its outputs are on the broker: ACCEPT for an answered command, REJECT for
- * poison after its dead letter is written, RELEASE (redelivered, elsewhere or later) on overload
- * or shutdown. No new batch is fetched before the last is acknowledged, so a worker never holds
- * more than {@code max.poll.records} commands: backpressure, not buffering. A command that runs
- * longer than half the acquisition lock has its lock renewed, so it is not redelivered while it
- * still runs here.
+ * polls; each record runs on its own virtual thread as soon as it is fetched, and reports its
+ * acknowledgement to a completion queue once its outputs are on the broker: ACCEPT for an
+ * answered command, REJECT for poison after its dead letter is written, RELEASE (redelivered,
+ * elsewhere or later) on overload or shutdown. The poll thread acknowledges each record as it
+ * completes; the acknowledgements ride on the next ShareFetch (no separate commit round trip).
+ *
+ * <p>A share consumer must acknowledge every record of a poll before it polls again, so a
+ * consumer holds at most one fetch ({@code max.poll.records}, fetched in {@code record_limit}
+ * mode) at a time: backpressure, not buffering. Several consumers per worker overlap their
+ * fetches. A command that runs longer than half the acquisition lock has its lock renewed
+ * (KIP-1222), so it is not redelivered while it still runs here.
  */
 final class ShareIntake implements Intake {
 
   private static final Logger log = LoggerFactory.getLogger(ShareIntake.class);
   /** The broker's default {@code group.share.record.lock.duration.ms}, if the consumer cannot tell. */
   private static final Duration DEFAULT_LOCK = Duration.ofSeconds(30);
+  private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
 
   private final KafkaShareConsumer<byte[], byte[]> consumer;
   private final String topic;
   private final RecordHandler handler;
-  private final Emitter emitter;
+  private final KafkaWriter writer;
   private final ExecutorService workers;
   private final Duration shutdownGrace;
+  private final LinkedBlockingQueue<Done> completions = new LinkedBlockingQueue<>();
   private volatile boolean stopping;
 
-  ShareIntake(KafkaShareConsumer<byte[], byte[]> consumer, String topic, RecordHandler handler, Emitter emitter,
+  /** A record whose command has finished here, and how to acknowledge it. */
+  private record Done(Position position, AcknowledgeType type) {}
+
+  ShareIntake(KafkaShareConsumer<byte[], byte[]> consumer, String topic, RecordHandler handler, KafkaWriter writer,
               ExecutorService workers, Duration shutdownGrace) {
     this.consumer = consumer;
     this.topic = topic;
     this.handler = handler;
-    this.emitter = emitter;
+    this.writer = writer;
     this.workers = workers;
     this.shutdownGrace = shutdownGrace;
   }
@@ -57,7 +66,12 @@ final class ShareIntake implements Intake {
   public void run() {
     try {
       consumer.subscribe(List.of(topic));
-      PollLoop.run("share intake on " + topic, () -> stopping, consumer::poll, this::processBatch);
+      PollLoop.run("share intake on " + topic, () -> stopping, () -> {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL_TIMEOUT);
+        if (!records.isEmpty()) {
+          process(records);
+        }
+      });
     } finally {
       try {
         consumer.commitSync(Duration.ofSeconds(5));
@@ -68,21 +82,29 @@ final class ShareIntake implements Intake {
     }
   }
 
-  private void processBatch(ConsumerRecords<byte[], byte[]> records) {
-    Map<Position, InFlight> pending = new LinkedHashMap<>();
+  /** Starts every record of a poll, then acknowledges each as it completes, until none is left. */
+  private void process(ConsumerRecords<byte[], byte[]> records) {
+    Map<Position, ConsumerRecord<byte[], byte[]>> pending = new HashMap<>();
     records.forEach(record -> start(record, pending));
     Duration lock = consumer.acquisitionLockTimeoutMs().map(Duration::ofMillis).orElse(DEFAULT_LOCK);
     long renewAt = System.nanoTime() + lock.toNanos() / 2;
     long graceEnd = 0;
     while (!pending.isEmpty()) {
-      awaitAny(pending.values());
-      acknowledgeFinished(pending);
       long now = System.nanoTime();
-      if (stopping) {
+      Done done = take(Math.min(renewAt - now, TimeUnit.MILLISECONDS.toNanos(200)));
+      while (done != null) {
+        ConsumerRecord<byte[], byte[]> record = pending.remove(done.position());
+        if (record != null) {
+          acknowledge(record, done.type());
+        }
+        done = completions.poll();
+      }
+      now = System.nanoTime();
+      if (stopping && !pending.isEmpty()) {
         graceEnd = graceEnd == 0 ? now + shutdownGrace.toNanos() : graceEnd;
-        if (now >= graceEnd && !pending.isEmpty()) {
+        if (now >= graceEnd) {
           log.warn("shutdown grace over: releasing {} unfinished commands", pending.size());
-          pending.values().forEach(inFlight -> acknowledge(inFlight.record, AcknowledgeType.RELEASE));
+          pending.values().forEach(record -> acknowledge(record, AcknowledgeType.RELEASE));
           pending.clear();
         }
       }
@@ -91,36 +113,29 @@ final class ShareIntake implements Intake {
         renewAt = System.nanoTime() + lock.toNanos() / 2;
       }
     }
-    consumer.commitAsync();
   }
 
-  private void start(ConsumerRecord<byte[], byte[]> record, Map<Position, InFlight> pending) {
-    int deliveryCount = record.deliveryCount().map(Short::intValue).orElse(1);
-    CompletableFuture<AcknowledgeType> outcome = CompletableFuture
-        .supplyAsync(() -> handler.handle(record, deliveryCount), workers)
-        .thenCompose(handled -> acknowledgement(record, handled));
-    pending.put(Position.of(record), new InFlight(record, outcome));
-  }
-
-  private static void awaitAny(Collection<InFlight> inFlight) {
+  private Done take(long timeoutNanos) {
     try {
-      CompletableFuture.anyOf(inFlight.stream().map(f -> f.outcome).toArray(CompletableFuture[]::new))
-          .get(200, TimeUnit.MILLISECONDS);
-    } catch (TimeoutException | ExecutionException e) {
-      // nothing finished yet, or it finished with its own acknowledgement type
+      return completions.poll(Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return null;
     }
   }
 
-  private void acknowledgeFinished(Map<Position, InFlight> pending) {
-    pending.values().removeIf(inFlight -> {
-      if (!inFlight.outcome.isDone()) {
-        return false;
-      }
-      acknowledge(inFlight.record, inFlight.outcome.getNow(AcknowledgeType.RELEASE));
-      return true;
-    });
+  private void start(ConsumerRecord<byte[], byte[]> record, Map<Position, ConsumerRecord<byte[], byte[]>> pending) {
+    Position position = Position.of(record);
+    pending.put(position, record);
+    int deliveryCount = record.deliveryCount().map(Short::intValue).orElse(1);
+    CompletableFuture.supplyAsync(() -> handler.handle(record, deliveryCount), workers)
+        .thenCompose(handled -> acknowledgement(record, handled))
+        .exceptionally(error -> {
+          log.error("record {}-{}@{} could not be handled; releasing it", record.topic(), record.partition(),
+              record.offset(), error);
+          return AcknowledgeType.RELEASE;
+        })
+        .thenAccept(type -> completions.add(new Done(position, type)));
   }
 
   /**
@@ -129,21 +144,15 @@ final class ShareIntake implements Intake {
    * new record objects replace the old (acknowledgements must name what the last poll returned).
    * Anything new that poll brings is started like any fetched record.
    */
-  private void renewLocks(Map<Position, InFlight> pending) {
-    pending.values().forEach(inFlight -> acknowledge(inFlight.record, AcknowledgeType.RENEW));
-    try {
-      consumer.commitSync(Duration.ofSeconds(5));
-    } catch (RuntimeException e) {
-      log.warn("lock renewal of {} commands failed: {}", pending.size(), e.toString());
-    }
+  private void renewLocks(Map<Position, ConsumerRecord<byte[], byte[]>> pending) {
+    pending.values().forEach(record -> acknowledge(record, AcknowledgeType.RENEW));
     Set<Position> missing = new HashSet<>(pending.keySet());
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
     while (!missing.isEmpty() && System.nanoTime() < until) {
       for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
         Position position = Position.of(record);
-        InFlight inFlight = pending.get(position);
-        if (inFlight != null) {
-          inFlight.record = record;
+        if (pending.containsKey(position)) {
+          pending.put(position, record);
           missing.remove(position);
         } else {
           start(record, pending);
@@ -170,17 +179,6 @@ final class ShareIntake implements Intake {
     }
   }
 
-  /** A command being handled, and the record object its acknowledgement must name. */
-  private static final class InFlight {
-    private ConsumerRecord<byte[], byte[]> record;
-    private final CompletableFuture<AcknowledgeType> outcome;
-
-    InFlight(ConsumerRecord<byte[], byte[]> record, CompletableFuture<AcknowledgeType> outcome) {
-      this.record = record;
-      this.outcome = outcome;
-    }
-  }
-
   private CompletableFuture<AcknowledgeType> acknowledgement(ConsumerRecord<byte[], byte[]> record,
                                                              RecordHandler.Handled handled) {
     if (handled.outcome() == RecordHandler.Outcome.RELEASE) {
@@ -188,16 +186,18 @@ final class ShareIntake implements Intake {
     }
     AcknowledgeType done = handled.outcome() == RecordHandler.Outcome.ANSWERED
         ? AcknowledgeType.ACCEPT : AcknowledgeType.REJECT;
-    return emitter.emit(handled.outputs()).thenApply(ignored -> done).exceptionallyCompose(error -> {
-      // The result could not be written (e.g. a reply topic that cannot exist): keep the record in the DLQ.
+    return writer.sendAll(handled.outputs()).thenApply(ignored -> done).exceptionallyCompose(error -> {
+      // Too large for the broker: a small error result instead; unwritable: the record to the DLQ.
       log.warn("outputs of {}-{}@{} not published: {}", record.topic(), record.partition(), record.offset(),
           error.toString());
-      handler.forget(handled);
-      return emitter.emit(List.of(handler.undeliverable(record, error)))
-          .thenApply(ignored -> AcknowledgeType.REJECT)
-          .exceptionally(dlqError -> AcknowledgeType.RELEASE);
+      ProducerRecord<byte[], byte[]> fallback = handler.fallback(record, handled, error);
+      AcknowledgeType type = handler.isDeadLetter(fallback) ? AcknowledgeType.REJECT : done;
+      return writer.send(fallback)
+          .thenApply(ignored -> type)
+          .exceptionally(fallbackError -> AcknowledgeType.RELEASE);
     });
   }
+
 
   @Override
   public void stop() {

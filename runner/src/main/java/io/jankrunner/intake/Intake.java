@@ -1,4 +1,4 @@
-package io.jankrunner.command;
+package io.jankrunner.intake;
 
 /** A loop that consumes commands on its own thread until stopped. */
 public interface Intake extends Runnable {

@@ -1,4 +1,4 @@
-package io.jankrunner.worker;
+package io.jankrunner.config;
 
 /**
  * The topic and group names of one runner deployment, all under one prefix (default
@@ -7,6 +7,13 @@ package io.jankrunner.worker;
 public record Topics(String prefix) {
 
   public static final String DEFAULT_PREFIX = "runner";
+  /**
+   * The execute, control, results and DLQ topics take records up to this size, so an oversize
+   * command reaches a worker and is dead-lettered instead of refused by the broker.
+   */
+  public static final int MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+  /** The worker's producers send records up to this size ({@code max.request.size}). */
+  public static final int MAX_REQUEST_BYTES = MAX_MESSAGE_BYTES + 64 * 1024;
 
   public String execute() {
     return prefix + ".execute";

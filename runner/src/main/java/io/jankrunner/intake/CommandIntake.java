@@ -1,0 +1,96 @@
+package io.jankrunner.intake;
+
+import io.jankrunner.command.CommandParser;
+import io.jankrunner.config.Topics;
+import io.jankrunner.config.WorkerConfig;
+import io.jankrunner.dispatch.Dispatcher;
+import io.jankrunner.result.KafkaWriter;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/** Builds the worker's intake loops: execute (share or consumer group) and control. */
+public final class CommandIntake {
+
+  /** Control commands handled at once per worker (builds, registrations: per plugin in order). */
+  static final int CONTROL_IN_FLIGHT = 16;
+  static final String ACQUIRE_MODE_PROPERTY = "jankrunner.share.acquire.mode";
+
+  private CommandIntake() {}
+
+  /**
+   * Execute commands, in the worker's mode; {@code index} tells this worker's consumers apart.
+   *
+   * @param transactions exactly-once mode: builds this consumer's transactional producer
+   */
+  public static Intake execute(WorkerConfig config, Dispatcher dispatcher, KafkaWriter writer,
+                               Optional<Supplier<Producer<byte[], byte[]>>> transactions, ExecutorService workers,
+                               int index) {
+    CommandParser parser = new CommandParser(config.maxCommandBytes(), config.topics().results());
+    String topic = config.topics().execute();
+    if (config.mode() == WorkerConfig.Mode.SHARE) {
+      RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), true,
+          Topics.MAX_REQUEST_BYTES);
+      KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(Map.of(
+          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+          ConsumerConfig.GROUP_ID_CONFIG, config.topics().workersGroup(),
+          ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-execute-" + index,
+          ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxInFlight(),
+          ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit",
+          // record_limit: at most max.poll.records acquired at a time, so a worker holds no more locks
+          // than it works on. (A JVM property picks the other mode for measurements: BENCHMARKS.md.)
+          ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, System.getProperty(ACQUIRE_MODE_PROPERTY, "record_limit"),
+          ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2)),
+          new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      return new ShareIntake(consumer, topic, handler, writer, workers, config.shutdownGrace());
+    }
+    RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), false,
+        Topics.MAX_REQUEST_BYTES);
+    int maxPollRecords = Math.max(1, Math.min(500, config.maxInFlight() / 4));
+    KafkaConsumer<byte[], byte[]> consumer = groupConsumer(config, config.topics().workersGroup(), "-execute-" + index,
+        maxPollRecords, config.exactlyOnce());
+    return new GroupIntake(consumer, topic, handler, writer, transactions, workers, config.maxInFlight(),
+        maxPollRecords, drainGrace(config));
+  }
+
+  /** Control commands: one consumer group, so each is handled by one worker; per plugin in order. */
+  public static Intake control(WorkerConfig config, Dispatcher dispatcher, KafkaWriter writer,
+                               ExecutorService workers) {
+    CommandParser parser = new CommandParser(config.maxCommandBytes(), config.topics().results());
+    RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), false,
+        Topics.MAX_REQUEST_BYTES);
+    KafkaConsumer<byte[], byte[]> consumer = groupConsumer(config, config.topics().controlGroup(), "-control", 4,
+        false);
+    return new GroupIntake(consumer, config.topics().control(), handler, writer, Optional.empty(), workers,
+        CONTROL_IN_FLIGHT, 4, drainGrace(config));
+  }
+
+  /** Revoked partitions wait this long for their commands: within the group's rebalance timeout. */
+  private static Duration drainGrace(WorkerConfig config) {
+    Duration half = config.maxPollInterval().dividedBy(2);
+    return config.shutdownGrace().compareTo(half) < 0 ? config.shutdownGrace() : half;
+  }
+
+  private static KafkaConsumer<byte[], byte[]> groupConsumer(WorkerConfig config, String group, String suffix,
+                                                             int maxPollRecords, boolean readCommitted) {
+    return new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, group,
+        ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + suffix,
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords,
+        ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) config.maxPollInterval().toMillis(),
+        ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer",
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted",
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2)),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+  }
+}

@@ -1,0 +1,169 @@
+package io.jankrunner.intake;
+
+import io.jankrunner.ErrorCode;
+import io.jankrunner.command.Command;
+import io.jankrunner.command.CommandParser;
+import io.jankrunner.command.CommandParser.Parsed;
+import io.jankrunner.command.CommandParser.Rejected;
+import io.jankrunner.command.CommandType;
+import io.jankrunner.config.Topics;
+import io.jankrunner.dispatch.Delivery;
+import io.jankrunner.dispatch.Dispatcher;
+import io.jankrunner.result.OutputRecords;
+import io.jankrunner.result.Result;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.header.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One consumed record in, what to write out: the result for a command, or the record itself to
+ * the dead-letter topic (plus an {@code INVALID_COMMAND} result when the caller can be told).
+ * Writing is the intake's job, so the same handling serves plain and transactional output.
+ */
+final class RecordHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(RecordHandler.class);
+  /** Below the broker's default {@code group.share.delivery.count.limit} of 5. */
+  static final int RELEASE_LIMIT = 4;
+  /** Room for the record's key, headers and batch framing within the producer's request limit. */
+  private static final int RECORD_OVERHEAD_BYTES = 16 * 1024;
+
+  /** What became of a record. */
+  enum Outcome {
+    /** A result is to be published. */
+    ANSWERED,
+    /** The record goes to the DLQ; an INVALID_COMMAND result too, when possible. */
+    DEAD_LETTERED,
+    /** The worker could not take it now (overload): give it back for another delivery. */
+    RELEASE
+  }
+
+  /**
+   * The records to write for one consumed record, and what became of it.
+   *
+   * @param answer the result and where it goes, for an answered command (to replace it by a
+   *     small error when the broker refuses it as too large)
+   */
+  record Handled(Outcome outcome, List<ProducerRecord<byte[], byte[]>> outputs, Optional<String> commandId,
+                 Optional<Answer> answer) {}
+
+  /** A command's result and its reply topic. */
+  record Answer(Result result, String replyTo, Optional<String> traceparent) {}
+
+  private final CommandParser parser;
+  private final Dispatcher dispatcher;
+  private final Topics topics;
+  private final String workerId;
+  private final boolean canRelease;
+  private final int maxResultBytes;
+
+  /**
+   * @param canRelease whether the intake can give a record back (share groups can; consumer groups cannot)
+   * @param maxRecordBytes the largest record the producer sends ({@code max.request.size})
+   */
+  RecordHandler(CommandParser parser, Dispatcher dispatcher, Topics topics, String workerId, boolean canRelease,
+                int maxRecordBytes) {
+    this.parser = parser;
+    this.dispatcher = dispatcher;
+    this.topics = topics;
+    this.workerId = workerId;
+    this.canRelease = canRelease;
+    this.maxResultBytes = maxRecordBytes - RECORD_OVERHEAD_BYTES;
+  }
+
+  Handled handle(ConsumerRecord<byte[], byte[]> record, int deliveryCount) {
+    Instant receivedAt = Instant.now();
+    Optional<String> traceparent = header(record, OutputRecords.TRACEPARENT);
+    Delivery delivery = new Delivery(receivedAt, deliveryCount, traceparent);
+    return switch (parser.parse(record.value())) {
+      case Rejected rejected -> deadLetter(record, rejected, delivery);
+      case Parsed parsed -> answer(parsed.command(), delivery);
+    };
+  }
+
+  private Handled answer(Command command, Delivery delivery) {
+    Result result = dispatcher.handle(command, delivery);
+    // Released records come back with a higher delivery count; the broker archives a record after
+    // its last allowed delivery, so that one is answered OVERLOADED instead of being lost.
+    if (canRelease && delivery.deliveryCount() < RELEASE_LIMIT
+        && result.error().map(error -> error.code() == ErrorCode.OVERLOADED).orElse(false)) {
+      dispatcher.forget(command.id());
+      return new Handled(Outcome.RELEASE, List.of(), Optional.of(command.id()), Optional.empty());
+    }
+    Answer answer = new Answer(result, command.replyTo(), delivery.traceparent());
+    ProducerRecord<byte[], byte[]> output = OutputRecords.result(answer.replyTo(), result, answer.traceparent());
+    if (output.value().length > maxResultBytes) {
+      output = tooLarge(answer, output.value().length, maxResultBytes);
+    }
+    return new Handled(Outcome.ANSWERED, List.of(output), Optional.of(command.id()), Optional.of(answer));
+  }
+
+  private Handled deadLetter(ConsumerRecord<byte[], byte[]> record, Rejected rejected, Delivery delivery) {
+    log.warn("record {}-{}@{} is not a valid command: {}", record.topic(), record.partition(), record.offset(),
+        rejected.reason());
+    ProducerRecord<byte[], byte[]> dead = OutputRecords.deadLetter(topics, record, ErrorCode.INVALID_COMMAND.name(),
+        rejected.reason(), workerId);
+    if (rejected.id().isPresent() && rejected.replyTo().isPresent()) {
+      Result result = dispatcher.invalid(rejected.id().get(), rejected.type().map(CommandType::jsonName),
+          rejected.reason(), delivery);
+      return new Handled(Outcome.DEAD_LETTERED,
+          List.of(dead, OutputRecords.result(rejected.replyTo().get(), result, delivery.traceparent())), rejected.id(),
+          Optional.empty());
+    }
+    return new Handled(Outcome.DEAD_LETTERED, List.of(dead), Optional.empty(), Optional.empty());
+  }
+
+  /**
+   * What to write instead when the outputs of {@code handled} could not be written: a small
+   * {@code RESULT_TOO_LARGE} result when the broker refused the result as too large (the caller
+   * always hears back, and nothing is redelivered in a loop), else the record to the DLQ.
+   */
+  ProducerRecord<byte[], byte[]> fallback(ConsumerRecord<byte[], byte[]> record, Handled handled, Throwable error) {
+    Throwable cause = error;
+    while (cause.getCause() != null && !(cause instanceof RecordTooLargeException)) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof RecordTooLargeException && handled.answer().isPresent()
+        && handled.outputs().size() == 1) {
+      return tooLarge(handled.answer().get(), handled.outputs().getFirst().value().length, -1);
+    }
+    forget(handled);
+    return OutputRecords.deadLetter(topics, record, ErrorCode.INTERNAL.name(), "result could not be published: "
+        + error, workerId);
+  }
+
+  boolean isDeadLetter(ProducerRecord<byte[], byte[]> output) {
+    return output.topic().equals(topics.dlq());
+  }
+
+  private static ProducerRecord<byte[], byte[]> tooLarge(Answer answer, int size, int limit) {
+    String message = "the result is " + size + " bytes (" + mib(size) + "), more than "
+        + (limit > 0 ? "the largest record this worker sends, " + limit + " bytes (" + mib(limit) + ")"
+            : "reply topic " + answer.replyTo() + " accepts")
+        + "; return less data, or write large outputs elsewhere and return a reference";
+    log.warn("result of {} not published: {}", answer.result().id(), message);
+    Result failure = answer.result().asFailure(ErrorCode.RESULT_TOO_LARGE, message);
+    return OutputRecords.result(answer.replyTo(), failure, answer.traceparent());
+  }
+
+  private static String mib(long bytes) {
+    return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+  }
+
+  void forget(Handled handled) {
+    handled.commandId().ifPresent(dispatcher::forget);
+  }
+
+  private static Optional<String> header(ConsumerRecord<byte[], byte[]> record, String name) {
+    Header header = record.headers().lastHeader(name);
+    return header == null || header.value() == null ? Optional.empty()
+        : Optional.of(new String(header.value(), StandardCharsets.UTF_8));
+  }
+}

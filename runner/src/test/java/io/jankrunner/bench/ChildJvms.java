@@ -1,0 +1,83 @@
+package io.jankrunner.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Fresh JVMs of the bench's own JDK, for figures a warm JVM cannot give: starts and first calls. */
+final class ChildJvms {
+
+  private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+  private ChildJvms() {}
+
+  /**
+   * The median over {@code runs} of a bare JVM's start: launch until its one line is read. The
+   * floor a plugin's cold start is compared with (same JDK, same run, no options).
+   */
+  static double jvmHelloMillis(int runs) throws IOException, InterruptedException {
+    String classes = Path.of(JvmHello.class.getProtectionDomain().getCodeSource().getLocation().getPath()).toString();
+    double[] millis = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      long start = System.nanoTime();
+      String line = firstLine(List.of(JAVA, "-cp", classes, JvmHello.class.getName()));
+      millis[i] = (System.nanoTime() - start) / 1e6;
+      if (!"hello".equals(line)) {
+        throw new IllegalStateException("the bare JVM printed " + line);
+      }
+    }
+    return median(millis);
+  }
+
+  /**
+   * {@link FirstCall} in {@code runs} fresh JVMs with the worker's JVM options: the medians of
+   * the first call (plugin start excluded) and of the second.
+   */
+  static double[] firstCallMillis(Path plugins, String id, boolean warm, int runs)
+      throws IOException, InterruptedException {
+    double[] first = new double[runs];
+    double[] second = new double[runs];
+    for (int i = 0; i < runs; i++) {
+      List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED",
+          "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+      if (Runtime.version().feature() >= 23) {
+        command.add("--sun-misc-unsafe-memory-access=allow");
+      }
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), FirstCall.class.getName(),
+          plugins.toString(), id, warm ? "warm" : "cold"));
+      String[] figures = firstLine(command).trim().split(" ");
+      first[i] = Double.parseDouble(figures[0]);
+      second[i] = Double.parseDouble(figures[1]);
+    }
+    return new double[] {median(first), median(second)};
+  }
+
+  private static String firstLine(List<String> command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
+        StandardCharsets.UTF_8))) {
+      String line = out.readLine();
+      if (line == null) {
+        throw new IllegalStateException("no output from " + command);
+      }
+      return line;
+    } finally {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+
+  static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    int middle = sorted.length / 2;
+    return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  }
+}
