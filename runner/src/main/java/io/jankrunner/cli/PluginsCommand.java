@@ -150,7 +150,7 @@ final class PluginsCommand {
           err.flush();
         });
         var deadline = java.util.Optional.ofNullable(timeoutMs).map(ms -> java.time.Instant.now().plusMillis(ms));
-        ObjectNode data = manager.execute(id, method, argsObject, deadline, java.util.Optional.empty());
+        ObjectNode data = manager.execute(id, method, argsObject, deadline, java.util.Optional.empty()).data();
         out.println(JSON.writeValueAsString(data));
         out.flush();
         return 0;

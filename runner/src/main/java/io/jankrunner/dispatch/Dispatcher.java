@@ -12,6 +12,7 @@ import io.jankrunner.plugin.BuildResult;
 import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.plugin.PluginManifest;
 import io.jankrunner.plugin.PluginNotFoundException;
+import io.jankrunner.plugin.PluginReply;
 import io.jankrunner.resilience.PluginGuards;
 import io.jankrunner.result.Result;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +23,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,9 +107,10 @@ public final class Dispatcher {
 
   private Result run(Command command, Delivery delivery) {
     AtomicInteger attempts = new AtomicInteger();
+    AtomicReference<Optional<Duration>> coldStart = new AtomicReference<>(Optional.empty());
     try {
       JsonNode data = switch (command.type()) {
-        case EXECUTE -> execute(command, delivery, attempts);
+        case EXECUTE -> execute(command, delivery, attempts, coldStart);
         case REGISTER -> register(command);
         case UNREGISTER -> unregister(command);
         case BUILD -> build(command);
@@ -116,7 +119,7 @@ public final class Dispatcher {
       };
       return new Result(command.id(), Optional.of(command.type().jsonName()), command.plugin(), command.method(), true,
           Optional.of(data), Optional.empty(), workerId, attempts.get(), delivery.deliveryCount(),
-          delivery.receivedAt(), Instant.now());
+          delivery.receivedAt(), Instant.now()).withColdStart(coldStart.get());
     } catch (RunnerException e) {
       return failure(command.id(), Optional.of(command.type().jsonName()), command.plugin(), command.method(), e,
           attempts.get(), delivery);
@@ -127,7 +130,8 @@ public final class Dispatcher {
     }
   }
 
-  private JsonNode execute(Command command, Delivery delivery, AtomicInteger attempts) throws RunnerException {
+  private JsonNode execute(Command command, Delivery delivery, AtomicInteger attempts,
+                           AtomicReference<Optional<Duration>> coldStart) throws RunnerException {
     String plugin = command.plugin().orElseThrow();
     Optional<Instant> deadline = command.deadlineFrom(delivery.receivedAt());
     if (deadline.isPresent() && !Instant.now().isBefore(deadline.get())) {
@@ -136,8 +140,10 @@ public final class Dispatcher {
     PluginManifest manifest = manager.manifest(plugin).orElseThrow(() -> new PluginNotFoundException(plugin,
         "plugin " + plugin + " is not registered on worker " + workerId));
     String method = command.method().orElseThrow();
-    return guards.call(manifest, method, deadline, attempts,
+    PluginReply reply = guards.call(manifest, method, deadline, attempts,
         () -> manager.execute(plugin, method, command.args(), deadline, delivery.traceparent()));
+    coldStart.set(reply.coldStart());
+    return reply.data();
   }
 
   private JsonNode register(Command command) throws RunnerException {

@@ -1,5 +1,6 @@
 package io.jankrunner.dispatch;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jankrunner.plugin.PluginInfo;
@@ -21,6 +22,13 @@ public final class PluginInfoJson {
     info.pid().ifPresent(pid -> node.put("pid", pid));
     if (info.registered()) {
       node.put("in_flight", info.inFlight());
+      ArrayNode instances = node.putArray("instances");
+      for (PluginInfo.Instance instance : info.instances()) {
+        ObjectNode item = instances.addObject().put("id", instance.id());
+        instance.pid().ifPresent(pid -> item.put("pid", pid));
+        item.put("state", instance.state()).put("in_flight", instance.inFlight())
+            .put("started_at", instance.startedAt().toString());
+      }
     }
     return node;
   }

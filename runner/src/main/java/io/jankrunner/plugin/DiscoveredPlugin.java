@@ -11,9 +11,15 @@ import java.util.Optional;
  * @param availability Jank's unregistered state
  * @param binary the executable, when {@link Availability#AVAILABLE}
  * @param reason why it is {@link Availability#INCOMPLETE}, or a note (empty when all is well)
+ * @param declaredId the id plugin.json declares even when it is otherwise invalid, if it can be read
  */
 public record DiscoveredPlugin(Path directory, Optional<PluginManifest> manifest, Availability availability,
-                               Optional<Path> binary, Optional<String> reason) {
+                               Optional<Path> binary, Optional<String> reason, Optional<String> declaredId) {
+
+  public DiscoveredPlugin(Path directory, Optional<PluginManifest> manifest, Availability availability,
+                          Optional<Path> binary, Optional<String> reason) {
+    this(directory, manifest, availability, binary, reason, manifest.map(PluginManifest::id));
+  }
 
   /** Jank's states of a plugin that is not registered. */
   public enum Availability {
@@ -29,9 +35,9 @@ public record DiscoveredPlugin(Path directory, Optional<PluginManifest> manifest
     }
   }
 
-  /** The id from plugin.json, if it could be read. */
+  /** The id from plugin.json, if it could be read (also when the rest of it is invalid). */
   public Optional<String> id() {
-    return manifest.map(PluginManifest::id);
+    return manifest.map(PluginManifest::id).or(() -> declaredId);
   }
 
   public Path buildScript() {
@@ -39,6 +45,7 @@ public record DiscoveredPlugin(Path directory, Optional<PluginManifest> manifest
   }
 
   DiscoveredPlugin incomplete(String why) {
-    return new DiscoveredPlugin(directory, manifest, Availability.INCOMPLETE, Optional.empty(), Optional.of(why));
+    return new DiscoveredPlugin(directory, manifest, Availability.INCOMPLETE, Optional.empty(), Optional.of(why),
+        declaredId);
   }
 }

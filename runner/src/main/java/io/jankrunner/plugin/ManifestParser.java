@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jankrunner.plugin.PluginManifest.PluginType;
 import io.jankrunner.plugin.PluginManifest.RunnerSettings;
+import io.jankrunner.plugin.PluginManifest.RunnerSettings.Lifecycle;
 import io.jankrunner.plugin.PluginManifest.RunnerSettings.Retry;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +37,22 @@ final class ManifestParser {
   /** Whether {@code id} is a well-formed plugin id. */
   static boolean isValidId(String id) {
     return id != null && id.length() <= MAX_ID_LENGTH && ID.matcher(id).matches();
+  }
+
+  /**
+   * The id a plugin.json declares, when it is JSON with a well-formed {@code id}, even if other
+   * fields are invalid: so {@code plugins list} can name an incomplete plugin.
+   */
+  static Optional<String> declaredId(byte[] bytes) {
+    if (bytes.length > MAX_MANIFEST_BYTES) {
+      return Optional.empty();
+    }
+    try {
+      JsonNode id = JSON.readTree(bytes).path("id");
+      return id.isTextual() && isValidId(id.textValue()) ? Optional.of(id.textValue()) : Optional.empty();
+    } catch (java.io.IOException | RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   static PluginManifest parse(byte[] bytes) throws InvalidManifestException {
@@ -147,7 +164,27 @@ final class ManifestParser {
           Duration.ofMillis(longField(retryNode, "backoff_ms", retry.backoff().toMillis(), 0, 60_000)));
     }
     return new RunnerSettings(timeout, maxConcurrency, minInstances, maxInstances, idleTtl, memoryMb, maxProcesses,
-        env, sha256.map(s -> s.toLowerCase(Locale.ROOT)), retry, stringList(node, "idempotent_methods"), cpuMillis);
+        env, sha256.map(s -> s.toLowerCase(Locale.ROOT)), retry, stringList(node, "idempotent_methods"), cpuMillis,
+        lifecycle(node));
+  }
+
+  private static Lifecycle lifecycle(JsonNode node) throws InvalidManifestException {
+    long day = Duration.ofDays(1).toMillis();
+    OptionalInt crashLimit = node.has("crash_limit")
+        ? OptionalInt.of(intField(node, "crash_limit", 0, 0, 10_000)) : OptionalInt.empty();
+    Lifecycle lifecycle = new Lifecycle(crashLimit, millis(node, "crash_window_ms", 1, day),
+        millis(node, "quarantine_ms", 0, day), millis(node, "backoff_initial_ms", 0, day),
+        millis(node, "backoff_max_ms", 0, day));
+    if (lifecycle.backoffInitial().isPresent() && lifecycle.backoffMax().isPresent()
+        && lifecycle.backoffMax().get().compareTo(lifecycle.backoffInitial().get()) < 0) {
+      throw new InvalidManifestException("runner.backoff_max_ms is below runner.backoff_initial_ms");
+    }
+    return lifecycle;
+  }
+
+  private static Optional<Duration> millis(JsonNode node, String field, long min, long max)
+      throws InvalidManifestException {
+    return node.has(field) ? Optional.of(Duration.ofMillis(longField(node, field, 0, min, max))) : Optional.empty();
   }
 
   private static String requiredText(JsonNode node, String field) throws InvalidManifestException {

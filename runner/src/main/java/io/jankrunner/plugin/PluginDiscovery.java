@@ -56,14 +56,16 @@ final class PluginDiscovery {
   private static DiscoveredPlugin inspect(Path dir) {
     Path manifestFile = dir.resolve("plugin.json");
     PluginManifest manifest;
+    byte[] bytes = null;
     try {
       if (Files.isSymbolicLink(manifestFile)) {
         throw new InvalidManifestException("plugin.json must not be a symbolic link");
       }
-      manifest = ManifestParser.parse(Files.readAllBytes(manifestFile));
+      bytes = Files.readAllBytes(manifestFile);
+      manifest = ManifestParser.parse(bytes);
     } catch (InvalidManifestException e) {
       return new DiscoveredPlugin(dir, Optional.empty(), Availability.INCOMPLETE, Optional.empty(),
-          Optional.of(e.getMessage()));
+          Optional.of(e.getMessage()), bytes == null ? Optional.empty() : ManifestParser.declaredId(bytes));
     } catch (IOException e) {
       return new DiscoveredPlugin(dir, Optional.empty(), Availability.INCOMPLETE, Optional.empty(),
           Optional.of("plugin.json could not be read: " + e.getMessage()));

@@ -9,10 +9,10 @@ import io.jankrunner.plugin.DiscoveredPlugin.Availability;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,31 +32,34 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The local plugin manager, as Jank's: discovers the plugins directory, builds, registers,
- * starts, calls, stops. Plugins start cold on their first call unless {@code auto_start}.
+ * starts, calls, stops. A registered plugin is a pool of 0..{@code max_instances} processes
+ * ({@link PluginPool}), started cold on demand unless {@code auto_start} or {@code min_instances}.
  *
- * <p>Thread-safe. No lock is global: starting one plugin holds only that plugin's start lock, so
- * calls to other plugins go on; many calls to one plugin run at once over its gRPC channel.
+ * <p>Thread-safe. No lock is global: each plugin has its own, never held while a process starts,
+ * stops or answers, nor while the state listener runs. Calls are synchronous and bounded by
+ * their deadlines; {@link #close()} is bounded by the stop grace.
  */
 public final class PluginManager implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PluginManager.class);
 
   private final PluginManagerConfig config;
-  private final PluginStateListener listener;
   private final PluginDiscovery discovery;
   private final ProcessJournal journal;
   private final ProcessSpawner spawner;
   private final PluginBuilder builder;
   private final EventLoopGroup eventLoop;
-  private final Map<String, RegisteredPlugin> registered = new ConcurrentHashMap<>();
-  private static final Duration REAP_INTERVAL = Duration.ofMillis(250);
-  private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(
-      Thread.ofPlatform().name("plugin-reaper").daemon(true).factory());
+  private final Map<String, PluginPool> registered = new ConcurrentHashMap<>();
+  private static final Duration UPKEEP_INTERVAL = Duration.ofMillis(250);
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+      Thread.ofPlatform().name("plugin-upkeep").daemon(true).factory());
+  private final StateEvents events;
+  private final Clock clock = Clock.systemUTC();
   private volatile boolean closed;
 
   public PluginManager(PluginManagerConfig config, PluginStateListener listener) throws IOException {
     this.config = config;
-    this.listener = listener;
+    this.events = new StateEvents(listener);
     this.discovery = new PluginDiscovery(config.pluginsDir());
     this.journal = new ProcessJournal(config.stateDir());
     journal.sweepOrphans();
@@ -65,7 +68,7 @@ public final class PluginManager implements AutoCloseable {
         config.buildTimeout());
     // One small event loop serves every plugin channel; calls block on virtual threads, not here.
     this.eventLoop = new EpollEventLoopGroup(2, Thread.ofPlatform().name("plugin-grpc-", 0).daemon(true).factory());
-    reaper.scheduleWithFixedDelay(this::reapIdle, REAP_INTERVAL.toMillis(), REAP_INTERVAL.toMillis(),
+    scheduler.scheduleWithFixedDelay(this::upkeep, UPKEEP_INTERVAL.toMillis(), UPKEEP_INTERVAL.toMillis(),
         TimeUnit.MILLISECONDS);
   }
 
@@ -74,24 +77,24 @@ public final class PluginManager implements AutoCloseable {
     List<PluginInfo> infos = new ArrayList<>();
     List<String> seen = new ArrayList<>();
     for (DiscoveredPlugin plugin : discovery.scan()) {
-      Optional<RegisteredPlugin> live = plugin.id().map(registered::get)
-          .filter(reg -> reg.directory().equals(plugin.directory()));
+      Optional<PluginPool> live = plugin.id().map(registered::get)
+          .filter(pool -> pool.directory().equals(plugin.directory()));
       if (live.isPresent()) {
-        infos.add(info(live.get()));
+        infos.add(live.get().info());
         seen.add(live.get().id());
       } else {
         infos.add(info(plugin));
       }
     }
-    registered.values().stream().filter(reg -> !seen.contains(reg.id())).map(PluginManager::info).forEach(infos::add);
+    registered.values().stream().filter(pool -> !seen.contains(pool.id())).map(PluginPool::info).forEach(infos::add);
     return infos;
   }
 
   /** One plugin by id: its registered state, else what discovery says of it. */
   public Optional<PluginInfo> get(String id) {
-    RegisteredPlugin reg = registered.get(id);
-    if (reg != null) {
-      return Optional.of(info(reg));
+    PluginPool pool = registered.get(id);
+    if (pool != null) {
+      return Optional.of(pool.info());
     }
     return discovery.scan().stream().filter(plugin -> plugin.id().filter(id::equals).isPresent())
         .findFirst().map(PluginManager::info);
@@ -99,9 +102,12 @@ public final class PluginManager implements AutoCloseable {
 
   /**
    * Registers a discovered plugin, building it first when asked to or when it has no binary yet,
-   * and starts it when its manifest says {@code auto_start}. Registering a registered plugin
-   * again swaps it: the new registration takes calls at once, the old process is drained and
-   * stopped in the background.
+   * and starts {@code max(1, min_instances)} instances when its manifest says {@code auto_start}
+   * or {@code min_instances} ≥ 1. Registering a registered plugin again is a hot swap: the new
+   * version's instances are started first (as many as were warm, at least its
+   * {@code min_instances}), then new calls go to them, and the old instances are stopped in the
+   * background once their calls in flight have finished (each up to its deadline). A failed
+   * build or a failed start of the new version leaves the old one registered and serving.
    */
   public PluginInfo register(String id, boolean rebuild, Consumer<String> buildOutput) throws RunnerException {
     ensureOpen();
@@ -119,19 +125,41 @@ public final class PluginManager implements AutoCloseable {
           + plugin.reason().orElse(plugin.availability().jsonName()));
     }
     PluginManifest manifest = plugin.manifest().orElseThrow();
-    RegisteredPlugin fresh = new RegisteredPlugin(manifest, plugin.directory(), plugin.binary().orElseThrow(), listener);
-    RegisteredPlugin old = registered.put(id, fresh);
-    fresh.announce();
+    PluginPool fresh = new PluginPool(manifest, plugin.directory(), plugin.binary().orElseThrow(), config, events,
+        this::launch, clock, scheduler);
+    PluginPool current = registered.get(id);
+    if (current != null) {
+      fresh.numberAfter(current);
+    }
+    int warm = manifest.autoStart() || manifest.runner().minInstances() > 0
+        ? Math.max(1, manifest.runner().minInstances()) : 0;
+    if (current != null && current.info().instances().stream().anyMatch(i -> i.state().equals("ready"))) {
+      warm = Math.max(warm, 1);
+    }
+    Instant readyBy = Instant.now().plus(manifest.startTimeout()).plusSeconds(1);
+    if (current == null) {
+      fresh.announce();
+    }
+    if (current != null && warm > 0) {
+      fresh.warmUp(warm, "new version, before the swap");
+      try {
+        fresh.awaitReady(readyBy);
+      } catch (RunnerException e) {
+        fresh.shutDown(false, Optional.of(Instant.now()), "the new version did not start; the old one keeps serving");
+        throw e;
+      }
+    }
+    PluginPool old = registered.put(id, fresh);
     if (old != null) {
-      old.markUnregistered();
-      Thread.ofVirtual().name("plugin-swap-" + id).start(() -> old.stop(config.stopGrace(), "replaced by re-register"));
+      Thread.ofVirtual().name("plugin-swap-" + id).start(() -> old.shutDown(true, Optional.empty(),
+          "replaced by re-register"));
     }
     log.info("registered {} {} from {}", id, manifest.version(), plugin.directory());
-    // auto_start, or min_instances ≥ 1: warm from registration, not from the first call.
-    if (manifest.autoStart() || manifest.runner().minInstances() > 0) {
-      ensureStarted(fresh, Instant.now().plus(manifest.startTimeout()).plusSeconds(1));
+    if (current == null && warm > 0) {
+      fresh.warmUp(warm, manifest.autoStart() ? "auto_start" : "min_instances " + manifest.runner().minInstances());
+      fresh.awaitReady(readyBy);
     }
-    return info(fresh);
+    return fresh.info();
   }
 
   public PluginInfo register(String id) throws RunnerException {
@@ -140,12 +168,11 @@ public final class PluginManager implements AutoCloseable {
 
   /** Stops and forgets a registered plugin. Calls in flight get up to the stop grace to finish. */
   public void unregister(String id) throws PluginNotFoundException {
-    RegisteredPlugin reg = registered.remove(id);
-    if (reg == null) {
+    PluginPool pool = registered.remove(id);
+    if (pool == null) {
       throw new PluginNotFoundException(id, "plugin " + id + " is not registered");
     }
-    reg.markUnregistered();
-    reg.stop(config.stopGrace(), "unregistered");
+    pool.shutDown(false, Optional.of(Instant.now().plus(config.stopGrace())), "unregistered");
     log.info("unregistered {}", id);
   }
 
@@ -174,41 +201,60 @@ public final class PluginManager implements AutoCloseable {
   }
 
   /**
-   * Calls {@code method} on a registered plugin, cold-starting it if needed. The call is bounded
-   * by the earliest of {@code deadline}, the plugin's {@code runner.timeout_ms} and the default.
+   * Calls {@code method} on a registered plugin: on its least-loaded warm instance, or on one
+   * cold-started for it. Every wait (for a slot, a start, a restart backoff, the answer) ends at
+   * the earliest of {@code deadline}, the plugin's {@code runner.timeout_ms} and the default.
+   * A call that passes its deadline gets its instance health-checked: hung ones are replaced.
    *
+   * @return the plugin's data, and the cold start the call waited for, if it waited for one
    * @throws PluginNotFoundException when the plugin is not registered
-   * @throws PluginStartException when it cannot be started
-   * @throws PluginCallException PLUGIN_ERROR, PLUGIN_UNAVAILABLE or TIMEOUT
+   * @throws PluginStartException when the start it waited for failed
+   * @throws PluginCallException PLUGIN_ERROR, PLUGIN_UNAVAILABLE (also: quarantined) or TIMEOUT
    */
-  public ObjectNode execute(String id, String method, ObjectNode args, Optional<Instant> deadline,
-                            Optional<String> traceparent) throws RunnerException {
-    RegisteredPlugin reg = registered.get(id);
-    if (reg == null) {
-      throw new PluginNotFoundException(id, "plugin " + id + " is not registered");
-    }
-    Instant now = Instant.now();
-    Instant bound = now.plus(reg.manifest().runner().timeout().orElse(config.defaultCallTimeout()));
+  public PluginReply execute(String id, String method, ObjectNode args, Optional<Instant> deadline,
+                             Optional<String> traceparent) throws RunnerException {
+    PluginPool pool = lookup(id);
+    Instant bound = Instant.now().plus(pool.manifest().runner().timeout().orElse(config.defaultCallTimeout()));
     Instant effective = deadline.filter(d -> d.isBefore(bound)).orElse(bound);
-    PluginProcess process = ensureStarted(reg, effective);
-    while (!reg.tryReserveCall(process)) {
-      // Reaped as idle or crashed between the lookup and the call: start it again.
-      process = ensureStarted(reg, effective);
+    PluginPool.Lease lease;
+    while (true) {
+      try {
+        lease = pool.acquire(effective);
+        break;
+      } catch (PluginPool.Replaced replaced) {
+        pool = lookup(id); // re-registered while this call waited: the new version takes it
+      }
     }
     try {
-      return process.execute(method, args, effective, traceparent);
+      if (!Instant.now().isBefore(effective)) {
+        throw new PluginCallException(ErrorCode.TIMEOUT, id, "deadline passed before the call was sent");
+      }
+      return new PluginReply(lease.process().execute(method, args, effective, traceparent), lease.coldStart());
+    } catch (PluginCallException e) {
+      if (e.code() == ErrorCode.TIMEOUT) {
+        PoolUpkeep.callTimedOut(pool, lease.instance());
+      }
+      throw e;
     } finally {
-      reg.callFinished();
+      pool.release(lease);
     }
   }
 
-  public ObjectNode execute(String id, String method, ObjectNode args) throws RunnerException {
+  public PluginReply execute(String id, String method, ObjectNode args) throws RunnerException {
     return execute(id, method, args, Optional.empty(), Optional.empty());
+  }
+
+  private PluginPool lookup(String id) throws PluginNotFoundException {
+    PluginPool pool = registered.get(id);
+    if (pool == null) {
+      throw new PluginNotFoundException(id, "plugin " + id + " is not registered");
+    }
+    return pool;
   }
 
   /** The manifest a registered plugin was registered with. */
   public Optional<PluginManifest> manifest(String id) {
-    return Optional.ofNullable(registered.get(id)).map(RegisteredPlugin::manifest);
+    return Optional.ofNullable(registered.get(id)).map(PluginPool::manifest);
   }
 
   /** How many plugins are registered here (no scan of the plugins directory). */
@@ -221,63 +267,26 @@ public final class PluginManager implements AutoCloseable {
     return registered.containsKey(id);
   }
 
-  /** Asks a registered, running plugin whether it is healthy. */
+  /** Asks a ready instance of a registered plugin whether it is healthy. */
   public boolean healthy(String id, Duration timeout) {
-    RegisteredPlugin reg = registered.get(id);
-    return reg != null && reg.process().map(process -> process.healthy(timeout)).orElse(false);
+    PluginPool pool = registered.get(id);
+    return pool != null && pool.anyReadyProcess().map(process -> process.healthy(timeout)).orElse(false);
   }
 
-  /** The cold start (launch to ready) of the process now serving {@code id}. */
+  /** The cold start (launch to ready) of a ready instance of {@code id}. */
   public Optional<Duration> coldStart(String id) {
-    return Optional.ofNullable(registered.get(id)).flatMap(RegisteredPlugin::process).map(PluginProcess::coldStart);
+    return Optional.ofNullable(registered.get(id)).flatMap(PluginPool::anyReadyProcess).map(PluginProcess::coldStart);
   }
 
-  private PluginProcess ensureStarted(RegisteredPlugin reg, Instant deadline) throws RunnerException {
-    Optional<PluginProcess> running = reg.process();
-    if (running.isPresent()) {
-      return running.get();
-    }
-    long waitMs = Math.max(0, Duration.between(Instant.now(), deadline).toMillis());
-    try {
-      if (!reg.startLock().tryLock(waitMs, TimeUnit.MILLISECONDS)) {
-        throw new PluginCallException(ErrorCode.TIMEOUT, reg.id(), "plugin " + reg.id() + " did not start in time");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new PluginCallException(ErrorCode.INTERNAL, reg.id(), "interrupted while waiting for the plugin to start");
-    }
-    try {
-      running = reg.process();
-      if (running.isPresent()) {
-        return running.get();
-      }
-      if (reg.unregistered() || closed) {
-        throw new PluginNotFoundException(reg.id(), "plugin " + reg.id() + " was unregistered");
-      }
-      return start(reg);
-    } finally {
-      reg.startLock().unlock();
-    }
+  /** The one place a plugin process is launched: pin check, clean environment, handshake. */
+  private PluginProcess launch(PluginPool pool) throws PluginStartException {
+    verifyPin(pool);
+    return PluginProcess.start(pool.manifest(), pool.directory(), pool.binary(),
+        PluginEnvironment.forPlugin(pool.manifest(), config.hostEnvironment()), spawner, eventLoop,
+        Isolation.of(config));
   }
 
-  private PluginProcess start(RegisteredPlugin reg) throws PluginStartException {
-    reg.moveTo(PluginState.STARTING, null);
-    PluginProcess process;
-    try {
-      verifyPin(reg);
-      process = PluginProcess.start(reg.manifest(), reg.directory(), reg.binary(),
-          PluginEnvironment.forPlugin(reg.manifest(), config.hostEnvironment()), spawner, eventLoop,
-          Isolation.of(config));
-    } catch (PluginStartException e) {
-      reg.moveTo(PluginState.ERROR, e.getMessage());
-      throw e;
-    }
-    reg.started(process);
-    process.onExit().thenAccept(code -> reg.exited(process, code));
-    return process;
-  }
-
-  private static void verifyPin(RegisteredPlugin reg) throws PluginStartException {
+  private static void verifyPin(PluginPool reg) throws PluginStartException {
     Optional<String> pin = reg.manifest().runner().sha256();
     if (pin.isEmpty()) {
       return;
@@ -316,36 +325,20 @@ public final class PluginManager implements AutoCloseable {
     }
   }
 
-  private static PluginInfo info(RegisteredPlugin reg) {
-    PluginManifest m = reg.manifest();
-    OptionalLong pid = reg.process().map(p -> OptionalLong.of(p.pid())).orElse(OptionalLong.empty());
-    return new PluginInfo(Optional.of(m.id()), Optional.of(m.name()), Optional.of(m.version()),
-        Optional.of(m.description()), reg.directory(), reg.state().jsonName(), true, reg.reason(), pid, reg.inFlight());
-  }
-
   private static PluginInfo info(DiscoveredPlugin plugin) {
     Optional<PluginManifest> m = plugin.manifest();
     return new PluginInfo(plugin.id(), m.map(PluginManifest::name), m.map(PluginManifest::version),
         m.map(PluginManifest::description), plugin.directory(), plugin.availability().jsonName(), false,
-        plugin.reason(), OptionalLong.empty(), 0);
+        plugin.reason(), OptionalLong.empty(), 0, List.of());
   }
 
-  /**
-   * Serverless scale to zero: a plugin idle for its {@code runner.idle_ttl_ms} is stopped, unless
-   * it asks to be kept warm ({@code min_instances} ≥ 1, or an idle TTL of 0).
-   */
-  private void reapIdle() {
-    for (RegisteredPlugin reg : registered.values()) {
-      PluginManifest.RunnerSettings settings = reg.manifest().runner();
-      if (settings.minInstances() > 0 || settings.idleTtl().isZero()) {
-        continue;
-      }
+  /** Scale to zero and back to min_instances, backoff and quarantine ends, periodic health checks. */
+  private void upkeep() {
+    for (PluginPool pool : registered.values()) {
       try {
-        if (reg.stopIfIdle(settings.idleTtl(), config.stopGrace())) {
-          log.info("stopped {}: idle for {} ms", reg.id(), settings.idleTtl().toMillis());
-        }
+        PoolUpkeep.maintain(pool);
       } catch (RuntimeException e) {
-        log.warn("could not reap idle plugin {}: {}", reg.id(), e.toString());
+        log.warn("upkeep of plugin {} failed: {}", pool.id(), e.toString());
       }
     }
   }
@@ -357,10 +350,12 @@ public final class PluginManager implements AutoCloseable {
       return;
     }
     closed = true;
-    reaper.shutdownNow();
+    scheduler.shutdownNow();
+    Instant drainLimit = Instant.now().plus(config.stopGrace());
+    // Bounded whatever a plugin does: a drain up to the grace, SIGTERM, SIGKILL after the grace.
     try (ExecutorService stops = Executors.newVirtualThreadPerTaskExecutor()) {
-      for (RegisteredPlugin reg : List.copyOf(registered.values())) {
-        stops.submit(() -> reg.stop(config.stopGrace(), "worker shutdown"));
+      for (PluginPool pool : List.copyOf(registered.values())) {
+        stops.submit(() -> pool.shutDown(false, Optional.of(drainLimit), "worker shutdown"));
       }
     }
     registered.clear();

@@ -19,10 +19,15 @@ import java.util.Map;
  *     {@code jank-plugin} user if it exists, else nobody, 65534), a user name, {@code uid:gid},
  *     or {@code worker} for the worker's own user
  * @param maxPlugins how many plugins may be registered at once
+ * @param restartPolicy crash backoff and quarantine, where a plugin's {@code runner} block does not say
+ * @param healthCheckInterval how often an idle instance is asked {@code HealthCheck}
+ * @param healthCheckTimeout how long an instance has to answer one before it is taken for hung
  */
 public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration buildTimeout, Duration stopGrace,
                                   Duration defaultCallTimeout, Map<String, String> hostEnvironment,
-                                  Path cgroupRoot, String pluginUser, int maxPlugins) {
+                                  Path cgroupRoot, String pluginUser, int maxPlugins,
+                                  RestartPolicy restartPolicy, Duration healthCheckInterval,
+                                  Duration healthCheckTimeout) {
 
   public static final Duration DEFAULT_BUILD_TIMEOUT = Duration.ofMinutes(15);
   public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(5);
@@ -32,6 +37,8 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
   public static final String PLUGIN_USER_ENV = "JANK_PLUGIN_USER";
   public static final String AUTO_PLUGIN_USER = "auto";
   public static final int DEFAULT_MAX_PLUGINS = 100;
+  public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_HEALTH_CHECK_TIMEOUT = Duration.ofSeconds(2);
 
   public PluginManagerConfig {
     pluginsDir = pluginsDir.toAbsolutePath().normalize();
@@ -46,10 +53,12 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
     }
   }
 
+  /** Defaults for isolation and lifecycle; the plugin user may come from {@code JANK_PLUGIN_USER}. */
   public PluginManagerConfig(Path pluginsDir, Path stateDir, Duration buildTimeout, Duration stopGrace,
                              Duration defaultCallTimeout, Map<String, String> hostEnvironment) {
     this(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment, DEFAULT_CGROUP_ROOT,
-        hostEnvironment.getOrDefault(PLUGIN_USER_ENV, AUTO_PLUGIN_USER), DEFAULT_MAX_PLUGINS);
+        hostEnvironment.getOrDefault(PLUGIN_USER_ENV, AUTO_PLUGIN_USER), DEFAULT_MAX_PLUGINS, RestartPolicy.DEFAULT,
+        DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_HEALTH_CHECK_TIMEOUT);
   }
 
   /** Defaults for everything but the plugins directory; state under the system temp dir. */
@@ -60,37 +69,47 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
 
   public PluginManagerConfig withStateDir(Path dir) {
     return new PluginManagerConfig(pluginsDir, dir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
   }
 
   public PluginManagerConfig withBuildTimeout(Duration timeout) {
     return new PluginManagerConfig(pluginsDir, stateDir, timeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
   }
 
   public PluginManagerConfig withStopGrace(Duration grace) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, grace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
   }
 
   public PluginManagerConfig withHostEnvironment(Map<String, String> environment) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, environment,
-        cgroupRoot, pluginUser, maxPlugins);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
   }
 
   public PluginManagerConfig withCgroupRoot(Path root) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        root, pluginUser, maxPlugins);
+        root, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
   }
 
   public PluginManagerConfig withPluginUser(String user) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, user, maxPlugins);
+        cgroupRoot, user, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
   }
 
   public PluginManagerConfig withMaxPlugins(int max) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, max);
+        cgroupRoot, pluginUser, max, restartPolicy, healthCheckInterval, healthCheckTimeout);
+  }
+
+  public PluginManagerConfig withRestartPolicy(RestartPolicy policy) {
+    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
+        cgroupRoot, pluginUser, maxPlugins, policy, healthCheckInterval, healthCheckTimeout);
+  }
+
+  public PluginManagerConfig withHealthChecks(Duration interval, Duration timeout) {
+    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, interval, timeout);
   }
 
   /** {@code $TMPDIR/jank-runner-$USER/processes}: gone after a reboot, as are the processes it names. */

@@ -49,9 +49,11 @@ public record PluginManifest(
       Optional<String> sha256,
       Retry retry,
       List<String> idempotentMethods,
-      OptionalInt cpuMillis) {
+      OptionalInt cpuMillis,
+      Lifecycle lifecycle) {
 
     public static final int DEFAULT_MAX_CONCURRENCY = 64;
+    public static final int DEFAULT_MAX_INSTANCES = 4;
     public static final Duration DEFAULT_IDLE_TTL = Duration.ofMinutes(5);
 
     /** Retry policy for retriable errors. */
@@ -59,8 +61,19 @@ public record PluginManifest(
       public static final Retry DEFAULT = new Retry(3, Duration.ofMillis(100));
     }
 
-    public static final RunnerSettings DEFAULT = new RunnerSettings(Optional.empty(), DEFAULT_MAX_CONCURRENCY, 0, 1,
-        DEFAULT_IDLE_TTL, OptionalLong.empty(), OptionalInt.empty(), List.of(), Optional.empty(), Retry.DEFAULT,
-        List.of(), OptionalInt.empty());
+    /**
+     * Crash restart and quarantine ({@code crash_limit}, {@code crash_window_ms},
+     * {@code quarantine_ms}, {@code backoff_initial_ms}, {@code backoff_max_ms}); each empty one
+     * takes the worker's default ({@link RestartPolicy}).
+     */
+    public record Lifecycle(OptionalInt crashLimit, Optional<Duration> crashWindow, Optional<Duration> quarantine,
+                            Optional<Duration> backoffInitial, Optional<Duration> backoffMax) {
+      public static final Lifecycle DEFAULT = new Lifecycle(OptionalInt.empty(), Optional.empty(), Optional.empty(),
+          Optional.empty(), Optional.empty());
+    }
+
+    public static final RunnerSettings DEFAULT = new RunnerSettings(Optional.empty(), DEFAULT_MAX_CONCURRENCY, 0,
+        DEFAULT_MAX_INSTANCES, DEFAULT_IDLE_TTL, OptionalLong.empty(), OptionalInt.empty(), List.of(), Optional.empty(),
+        Retry.DEFAULT, List.of(), OptionalInt.empty(), Lifecycle.DEFAULT);
   }
 }

@@ -260,6 +260,21 @@ final class PluginProcess {
     }
   }
 
+  /**
+   * Whether the process answers a {@code HealthCheck} at all within {@code timeout}, whatever it
+   * says (an error status is an answer too): what tells a slow plugin from a hung one.
+   */
+  boolean answers(Duration timeout) {
+    try {
+      stub.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS).healthCheck(HealthCheckRequest.getDefaultInstance());
+      return true;
+    } catch (StatusRuntimeException e) {
+      Status.Code code = e.getStatus().getCode();
+      return code != Status.Code.DEADLINE_EXCEEDED && code != Status.Code.UNAVAILABLE
+          && code != Status.Code.CANCELLED;
+    }
+  }
+
   long pid() {
     return process.pid();
   }
@@ -322,6 +337,13 @@ final class PluginProcess {
       channel.shutdownNow();
     }
     ProcessSpawner.terminateTree(process.toHandle(), grace);
+  }
+
+  /** A hung process: fail its calls, SIGKILL its tree (a stopped process cannot act on SIGTERM). */
+  void kill() {
+    stopping = true;
+    channel.shutdownNow();
+    ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
   }
 
   /** After a crash: fail whatever is still waiting on the channel at once. */

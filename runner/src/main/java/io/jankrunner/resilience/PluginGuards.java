@@ -96,7 +96,8 @@ public final class PluginGuards {
       bulkhead.acquirePermission();
     } catch (BulkheadFullException e) {
       throw new RunnerException(ErrorCode.OVERLOADED, id, "plugin " + id + " already has "
-          + bulkhead.getBulkheadConfig().getMaxConcurrentCalls() + " calls in flight (runner.max_concurrency)");
+          + bulkhead.getBulkheadConfig().getMaxConcurrentCalls() + " calls in flight (runner.max_concurrency × "
+          + "runner.max_instances)");
     }
     try {
       AtomicReference<RunnerException> last = new AtomicReference<>();
@@ -146,7 +147,10 @@ public final class PluginGuards {
   /** A new registration (or a changed policy): the plugin's guards are replaced, the breaker's history kept. */
   private Bundle build(PluginManifest manifest, Bundle previous) {
     String id = manifest.id();
-    BulkheadConfig bulkheadConfig = BulkheadConfig.custom().maxConcurrentCalls(manifest.runner().maxConcurrency())
+    // As many calls as the plugin's pool can take at its largest: max_concurrency per instance,
+    // max_instances instances; any fewer and calls could never fill one instance and scale out.
+    int capacity = Math.multiplyExact(manifest.runner().maxConcurrency(), Math.max(1, manifest.runner().maxInstances()));
+    BulkheadConfig bulkheadConfig = BulkheadConfig.custom().maxConcurrentCalls(capacity)
         .maxWaitDuration(bulkheadWait).build();
     Bulkhead bulkhead = bulkheads.bulkhead(id, () -> bulkheadConfig);
     if (!sameBulkhead(bulkhead.getBulkheadConfig(), bulkheadConfig)) {

@@ -15,10 +15,19 @@ import java.util.Optional;
  * @param error for {@code error}: code, message, whether retrying may help
  * @param attempts plugin calls made for this delivery (retries included)
  * @param deliveryCount how often Kafka has delivered this command (share groups count it)
+ * @param coldStart the plugin start this command waited for; empty when a warm instance served it
  */
 public record Result(String id, Optional<String> type, Optional<String> plugin, Optional<String> method, boolean ok,
                      Optional<JsonNode> data, Optional<Failure> error, String worker, int attempts, int deliveryCount,
-                     Instant receivedAt, Instant finishedAt) {
+                     Instant receivedAt, Instant finishedAt, Optional<Duration> coldStart) {
+
+  /** A result that paid no cold start. */
+  public Result(String id, Optional<String> type, Optional<String> plugin, Optional<String> method, boolean ok,
+                Optional<JsonNode> data, Optional<Failure> error, String worker, int attempts, int deliveryCount,
+                Instant receivedAt, Instant finishedAt) {
+    this(id, type, plugin, method, ok, data, error, worker, attempts, deliveryCount, receivedAt, finishedAt,
+        Optional.empty());
+  }
 
   /** What went wrong. */
   public record Failure(ErrorCode code, String message) {
@@ -46,6 +55,13 @@ public record Result(String id, Optional<String> type, Optional<String> plugin, 
 
   /** The same result for another delivery of the same command. */
   public Result withDeliveryCount(int count) {
-    return new Result(id, type, plugin, method, ok, data, error, worker, attempts, count, receivedAt, finishedAt);
+    return new Result(id, type, plugin, method, ok, data, error, worker, attempts, count, receivedAt, finishedAt,
+        coldStart);
+  }
+
+  /** The same result, saying it paid {@code cold} (or not). */
+  public Result withColdStart(Optional<Duration> cold) {
+    return new Result(id, type, plugin, method, ok, data, error, worker, attempts, deliveryCount, receivedAt,
+        finishedAt, cold);
   }
 }

@@ -33,6 +33,7 @@ public final class ResultJson {
     node.put("received_at", result.receivedAt().toString());
     node.put("finished_at", result.finishedAt().toString());
     node.put("duration_ms", result.duration().toMillis());
+    result.coldStart().ifPresent(cold -> node.put("cold_start_ms", cold.toMillis()));
     return node;
   }
 
@@ -74,6 +75,9 @@ public final class ResultJson {
       json.writeStringField("received_at", result.receivedAt().toString());
       json.writeStringField("finished_at", result.finishedAt().toString());
       json.writeNumberField("duration_ms", result.duration().toMillis());
+      if (result.coldStart().isPresent()) {
+        json.writeNumberField("cold_start_ms", result.coldStart().get().toMillis());
+      }
       json.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -13,7 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Status events on the status topic: every plugin state change (key: plugin id) and the
+ * Status events on the status topic: every plugin and plugin-instance state change (key: plugin
+ * id; an instance's event names it in {@code instance}) and the
  * worker's lifecycle (key: worker id). Sends are asynchronous: a slow broker never holds up a
  * plugin call; a lost status event is logged, not retried forever.
  */
@@ -38,6 +39,7 @@ public final class StatusPublisher implements PluginStateListener {
         .put("plugin", change.pluginId()).put("state", change.state().jsonName())
         .put("previous", change.previous().jsonName());
     change.reason().ifPresent(reason -> event.put("reason", reason));
+    change.instanceId().ifPresent(instance -> event.put("instance", instance));
     change.pid().ifPresent(pid -> event.put("pid", pid));
     event.put("at", change.at().toString());
     send(change.pluginId(), event);

@@ -57,7 +57,7 @@ class HttpApiIT {
   static void startWorker() throws Exception {
     TestPlugins.javaPlugin(plugins, "echo", ECHO, MisbehavingPlugin.class, "", "\"runner\": {\"max_concurrency\": 64}");
     TestPlugins.javaPlugin(plugins, "narrow", NARROW, MisbehavingPlugin.class, "",
-        "\"runner\": {\"max_concurrency\": 1}");
+        "\"runner\": {\"max_concurrency\": 1, \"max_instances\": 1}");
     TestPlugins.javaPlugin(plugins, "wide", WIDE, MisbehavingPlugin.class, "",
         "\"runner\": {\"max_concurrency\": 256}");
     TestPlugins.javaPlugin(plugins, "idle", IDLE, MisbehavingPlugin.class, "", "");

@@ -101,6 +101,11 @@ class WorkerIT {
     assertEquals(1, result.path("delivery_count").asInt());
     assertNotNull(record.headers().lastHeader("traceparent"));
     assertEquals(traceparent, new String(record.headers().lastHeader("traceparent").value(), StandardCharsets.UTF_8));
+    assertTrue(result.path("cold_start_ms").isIntegralNumber(), "the first call paid a cold start: " + result);
+
+    client.send(topics.execute(), "order-7", TestClient.execute("cmd-2", PLUGIN, "echo", replyTo));
+    JsonNode warm = client.result(replyTo, "cmd-2", WAIT);
+    assertFalse(warm.has("cold_start_ms"), "a warm call paid none: " + warm);
   }
 
   @Test
@@ -207,7 +212,11 @@ class WorkerIT {
         .stream().map(r -> TestClient.parse(r.value())).toList();
     List<String> pluginStates = events.stream().filter(e -> e.path("kind").asText().equals("plugin"))
         .map(e -> e.path("state").asText()).toList();
-    assertTrue(pluginStates.containsAll(List.of("stopped", "starting", "ready", "running", "stopping")), pluginStates.toString());
+    // busy/idle is not a status event (no "running" per call); each instance's changes are, named by instance id
+    assertTrue(pluginStates.containsAll(List.of("stopped", "starting", "ready", "stopping")), pluginStates.toString());
+    assertFalse(pluginStates.contains("running"), pluginStates.toString());
+    assertTrue(events.stream().anyMatch(e -> e.path("instance").asText().equals(PLUGIN + "#1")
+        && e.path("state").asText().equals("ready") && e.has("pid")), events.toString());
     List<String> workerStates = events.stream().filter(e -> e.path("kind").asText().equals("worker"))
         .map(e -> e.path("state").asText()).distinct().toList();
     assertTrue(workerStates.containsAll(List.of("started", "draining", "stopped")), workerStates.toString());

@@ -29,7 +29,7 @@ class AutoMtlsIT extends PluginManagerFixture {
     TestPlugins.javaPlugin(plugins, "java", "test.plugins.mtls", MisbehavingPlugin.class, "", MTLS);
     manager(plugins).register("test.plugins.mtls");
 
-    assertEquals(5, manager.execute("test.plugins.mtls", "echo", JSON.createObjectNode().put("n", 5)).path("n").asInt());
+    assertEquals(5, manager.execute("test.plugins.mtls", "echo", JSON.createObjectNode().put("n", 5)).data().path("n").asInt());
   }
 
   @Test
@@ -39,7 +39,7 @@ class AutoMtlsIT extends PluginManagerFixture {
     String id = "com.jank.plugins.hello-world";
     manager.register(id);
 
-    String message = manager.execute(id, "greet", JSON.createObjectNode().put("name", "mTLS")).toString();
+    String message = manager.execute(id, "greet", JSON.createObjectNode().put("name", "mTLS")).data().toString();
 
     assertTrue(message.contains("mTLS"), message);
     assertTrue(manager.manifest(id).orElseThrow().autoMtls());

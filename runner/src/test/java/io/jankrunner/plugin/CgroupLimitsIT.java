@@ -53,7 +53,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
         "\"runner\": {\"memory_mb\": 192}");
     startManager(PluginManagerConfig.defaults(plugins));
     manager.register("test.plugins.hog");
-    long firstPid = manager.execute("test.plugins.hog", "pid", JSON.createObjectNode()).path("pid").asLong();
+    long firstPid = manager.execute("test.plugins.hog", "pid", JSON.createObjectNode()).data().path("pid").asLong();
 
     RunnerException error = assertThrows(RunnerException.class,
         () -> manager.execute("test.plugins.hog", "hog", JSON.createObjectNode().put("mb", 1536)));
@@ -61,7 +61,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
     assertEquals(ErrorCode.PLUGIN_UNAVAILABLE, error.code());
     assertTrue(error.getMessage().contains("killed: memory limit 192 MiB exceeded"), error.getMessage());
     awaitCrashSeen("test.plugins.hog");
-    long nextPid = manager.execute("test.plugins.hog", "pid", JSON.createObjectNode()).path("pid").asLong();
+    long nextPid = manager.execute("test.plugins.hog", "pid", JSON.createObjectNode()).data().path("pid").asLong();
     assertTrue(nextPid != firstPid, "a fresh instance answers");
   }
 
@@ -86,7 +86,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
         "\"runner\": {\"memory_mb\": 64}"));
     startManager(PluginManagerConfig.defaults(fakeRepo.resolve("plugins")).withBuildTimeout(Duration.ofMinutes(10)));
     manager.register("test.plugins.go-hog");
-    String firstPid = manager.execute("test.plugins.go-hog", "info", JSON.createObjectNode()).path("pid").asText();
+    String firstPid = manager.execute("test.plugins.go-hog", "info", JSON.createObjectNode()).data().path("pid").asText();
 
     RunnerException error = assertThrows(RunnerException.class,
         () -> manager.execute("test.plugins.go-hog", "hog", JSON.createObjectNode()));
@@ -94,7 +94,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
     assertEquals(ErrorCode.PLUGIN_UNAVAILABLE, error.code());
     assertTrue(error.getMessage().contains("killed: memory limit 64 MiB exceeded"), error.getMessage());
     awaitCrashSeen("test.plugins.go-hog");
-    String nextPid = manager.execute("test.plugins.go-hog", "info", JSON.createObjectNode()).path("pid").asText();
+    String nextPid = manager.execute("test.plugins.go-hog", "info", JSON.createObjectNode()).data().path("pid").asText();
     assertTrue(!nextPid.equals(firstPid), "a fresh instance answers");
   }
 
@@ -130,7 +130,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
     manager.register("test.plugins.go-limited");
 
     String answer = manager.execute("test.plugins.go-limited", "greet", JSON.createObjectNode().put("name", "cgroup"))
-        .toString();
+        .data().toString();
 
     assertTrue(answer.contains("cgroup"), answer);
   }
@@ -147,7 +147,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
     manager.register("test.plugins.forks");
     manager.register("test.plugins.forks-and-dies");
 
-    ObjectNode answer = manager.execute("test.plugins.forks", "spawn", JSON.createObjectNode().put("count", 300));
+    ObjectNode answer = manager.execute("test.plugins.forks", "spawn", JSON.createObjectNode().put("count", 300)).data();
 
     assertTrue(answer.path("started").asInt() < 64, answer.toString());
     assertFalse(answer.path("refused").asText().isEmpty(), answer.toString());
@@ -156,7 +156,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
     assertTrue(error.getMessage().contains("process limit 64 reached"), error.getMessage());
     awaitCrashSeen("test.plugins.forks-and-dies");
     assertEquals(42, manager.execute("test.plugins.forks-and-dies", "echo", JSON.createObjectNode().put("n", 42))
-        .path("n").asInt());
+        .data().path("n").asInt());
   }
 
   @Test
@@ -173,7 +173,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
       manager.register("test.plugins.limited");
 
       assertEquals(7, manager.execute("test.plugins.limited", "echo", JSON.createObjectNode().put("n", 7))
-          .path("n").asInt());
+          .data().path("n").asInt());
     } finally {
       ((Logger) LoggerFactory.getLogger(Isolation.class)).detachAppender(logged);
     }

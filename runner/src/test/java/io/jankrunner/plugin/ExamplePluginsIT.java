@@ -60,7 +60,7 @@ class ExamplePluginsIT {
   @ValueSource(strings = {GO, JAVA})
   void greetGreetsByName(String id) throws Exception {
     ensureRegistered(id);
-    ObjectNode data = manager.execute(id, "greet", JSON.createObjectNode().put("name", "Ada"));
+    ObjectNode data = manager.execute(id, "greet", JSON.createObjectNode().put("name", "Ada")).data();
     assertEquals(JSON.readTree("{\"message\":\"Hello, Ada!\"}"), data);
   }
 
@@ -69,7 +69,7 @@ class ExamplePluginsIT {
   void greetWithoutANameIsAPluginError(String id) throws Exception {
     ensureRegistered(id);
     RunnerException error = assertThrows(RunnerException.class,
-        () -> manager.execute(id, "greet", JSON.createObjectNode()));
+        () -> manager.execute(id, "greet", JSON.createObjectNode()).data());
     assertEquals(ErrorCode.PLUGIN_ERROR, error.code());
     assertTrue(error.getMessage().contains("name"), error.getMessage());
   }
@@ -78,7 +78,7 @@ class ExamplePluginsIT {
   @ValueSource(strings = {GO, JAVA})
   void infoDescribesThePluginFromItsManifest(String id) throws Exception {
     ensureRegistered(id);
-    ObjectNode data = manager.execute(id, "info", JSON.createObjectNode());
+    ObjectNode data = manager.execute(id, "info", JSON.createObjectNode()).data();
     assertEquals(id, data.get("id").asText());
     assertEquals("handler", data.get("type").asText());
     assertTrue(data.get("pid").asLong() > 0);
@@ -95,7 +95,7 @@ class ExamplePluginsIT {
          "list": [1, "two", [3.5, null], {"four": false}], "emptyList": [], "emptyObject": {},
          "nested": {"a": {"b": {"c": [{"d": "deep"}]}}}}
         """);
-    assertEquals(args, manager.execute(id, "echo", args));
+    assertEquals(args, manager.execute(id, "echo", args).data());
   }
 
   @ParameterizedTest
@@ -103,7 +103,7 @@ class ExamplePluginsIT {
   void anUnknownMethodIsAPluginError(String id) throws Exception {
     ensureRegistered(id);
     RunnerException error = assertThrows(RunnerException.class,
-        () -> manager.execute(id, "no-such-method", JSON.createObjectNode()));
+        () -> manager.execute(id, "no-such-method", JSON.createObjectNode()).data());
     assertEquals(ErrorCode.PLUGIN_ERROR, error.code());
   }
 
@@ -115,7 +115,7 @@ class ExamplePluginsIT {
     try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < 200; i++) {
         String name = "caller-" + i;
-        answers.add(callers.submit(() -> manager.execute(id, "greet", JSON.createObjectNode().put("name", name))));
+        answers.add(callers.submit(() -> manager.execute(id, "greet", JSON.createObjectNode().put("name", name)).data()));
       }
     }
     for (int i = 0; i < 200; i++) {
@@ -127,7 +127,7 @@ class ExamplePluginsIT {
   @ValueSource(strings = {GO, JAVA})
   void answersTheHealthCheck(String id) throws Exception {
     ensureRegistered(id);
-    manager.execute(id, "echo", JSON.createObjectNode());
+    manager.execute(id, "echo", JSON.createObjectNode()).data();
     assertTrue(manager.healthy(id, Duration.ofSeconds(5)));
   }
 }

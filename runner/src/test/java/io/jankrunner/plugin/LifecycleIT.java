@@ -59,8 +59,12 @@ class LifecycleIT {
     long second = pid();
 
     assertEquals(first, second, "the warm process is reused");
-    assertEquals(List.of(PluginState.STOPPED, PluginState.STARTING, PluginState.READY, PluginState.RUNNING,
-        PluginState.READY, PluginState.RUNNING, PluginState.READY), listener.statesOf(ID));
+    // busy and idle are in_flight counts, not published states: no status event per call
+    assertEquals(List.of(PluginState.STOPPED, PluginState.STARTING, PluginState.READY), listener.statesOf(ID));
+    assertEquals(List.of(PluginState.STARTING, PluginState.READY),
+        listener.instanceChangesOf(ID).stream().map(PluginStateListener.Change::state).toList());
+    assertEquals(ID + "#1", listener.instanceChangesOf(ID).getFirst().instanceId().orElseThrow());
+    assertEquals(first, listener.instanceChangesOf(ID).getLast().pid().orElseThrow());
     assertTrue(manager.healthy(ID, Duration.ofSeconds(5)));
   }
 
@@ -69,14 +73,14 @@ class LifecycleIT {
     TestPlugins.javaPlugin(plugins, "brief", "test.plugins.brief", MisbehavingPlugin.class, "",
         "\"runner\": {\"idle_ttl_ms\": 500}");
     manager.register("test.plugins.brief");
-    long first = manager.execute("test.plugins.brief", "pid", JSON.createObjectNode()).get("pid").asLong();
+    long first = manager.execute("test.plugins.brief", "pid", JSON.createObjectNode()).data().get("pid").asLong();
 
     await().atMost(Duration.ofSeconds(10)).until(() -> manager.get("test.plugins.brief").orElseThrow().status()
         .equals("stopped"));
 
     assertFalse(ProcessHandle.of(first).map(ProcessHandle::isAlive).orElse(false), "scaled to zero");
     assertTrue(manager.get("test.plugins.brief").orElseThrow().reason().orElse("").contains("idle"));
-    long second = manager.execute("test.plugins.brief", "pid", JSON.createObjectNode()).get("pid").asLong();
+    long second = manager.execute("test.plugins.brief", "pid", JSON.createObjectNode()).data().get("pid").asLong();
     assertTrue(second != first, "a fresh process served the next call");
   }
 
@@ -101,7 +105,7 @@ class LifecycleIT {
     try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < 200; i++) {
         ObjectNode args = JSON.createObjectNode().put("call", i);
-        answers.add(callers.submit(() -> manager.execute(ID, "echo", args)));
+        answers.add(callers.submit(() -> manager.execute(ID, "echo", args).data()));
       }
     }
     for (int i = 0; i < 200; i++) {
@@ -123,11 +127,11 @@ class LifecycleIT {
 
     try (ExecutorService background = Executors.newVirtualThreadPerTaskExecutor()) {
       Future<ObjectNode> slowCall = background.submit(() -> manager.execute("test.plugins.slow", "echo",
-          JSON.createObjectNode()));
+          JSON.createObjectNode()).data());
       await().until(() -> manager.get("test.plugins.slow").orElseThrow().status().equals("starting"));
 
       for (int i = 0; i < 20; i++) {
-        manager.execute(ID, "echo", JSON.createObjectNode());
+        manager.execute(ID, "echo", JSON.createObjectNode()).data();
       }
       assertEquals("starting", manager.get("test.plugins.slow").orElseThrow().status(),
           "calls to the other plugin finished while this one was still starting");
@@ -153,7 +157,7 @@ class LifecycleIT {
     manager.register(ID);
     manager.register("test.plugins.second");
     long first = pid();
-    long second = manager.execute("test.plugins.second", "pid", JSON.createObjectNode()).get("pid").asLong();
+    long second = manager.execute("test.plugins.second", "pid", JSON.createObjectNode()).data().get("pid").asLong();
 
     manager.close();
 
@@ -214,7 +218,7 @@ class LifecycleIT {
   }
 
   private long pid() throws Exception {
-    return manager.execute(ID, "pid", JSON.createObjectNode()).get("pid").asLong();
+    return manager.execute(ID, "pid", JSON.createObjectNode()).data().get("pid").asLong();
   }
 
   private static long readPluginPid(Process child) throws Exception {

@@ -16,7 +16,7 @@ public final class ManagerChild {
     PluginManager manager = new PluginManager(PluginManagerConfig.defaults(plugins).withStateDir(state),
         PluginStateListener.NONE);
     manager.register(id);
-    var data = manager.execute(id, "pid", new ObjectMapper().createObjectNode());
+    var data = manager.execute(id, "pid", new ObjectMapper().createObjectNode()).data();
     System.out.println("PLUGIN_PID " + data.get("pid").asLong());
     System.out.flush();
     Thread.sleep(Long.MAX_VALUE);

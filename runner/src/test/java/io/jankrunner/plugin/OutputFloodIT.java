@@ -45,9 +45,9 @@ class OutputFloodIT {
     // call can only finish if the drain reads at full speed and drops what it does not log.
     // A TIMEOUT here is the bug this test is about.
     ObjectNode answer = manager.execute(FLOOD, "flood-stderr", args, Optional.of(Instant.now().plusSeconds(30)),
-        Optional.empty());
+        Optional.empty()).data();
 
     assertEquals(10L * 1024 * 1024, answer.path("bytes").asLong());
-    assertEquals(args.path("bytes").asLong(), manager.execute(FLOOD, "echo", args).path("bytes").asLong());
+    assertEquals(args.path("bytes").asLong(), manager.execute(FLOOD, "echo", args).data().path("bytes").asLong());
   }
 }

@@ -42,6 +42,19 @@ class PluginDiscoveryTest {
   }
 
   @Test
+  void anIncompletePluginKeepsTheIdItsManifestDeclares() throws Exception {
+    Path dir = Files.createDirectories(plugins.resolve("broken"));
+    Files.writeString(dir.resolve("plugin.json"), TestPlugins.manifest("com.example.broken", "./bin/plugin",
+        "\"runner\": {\"max_instances\": \"many\"}"));
+
+    DiscoveredPlugin found = scan().get("broken");
+
+    assertEquals(Availability.INCOMPLETE, found.availability());
+    assertEquals("com.example.broken", found.id().orElseThrow());
+    assertTrue(found.reason().orElseThrow().contains("max_instances"), found.reason().orElseThrow());
+  }
+
+  @Test
   void aPluginWithOnlyABuildScriptIsSourceOnly() throws Exception {
     Path dir = plugin("src", "com.example.src");
     TestPlugins.executable(dir.resolve("scripts/build.sh"), "exit 0\n");

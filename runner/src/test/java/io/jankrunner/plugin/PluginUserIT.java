@@ -49,7 +49,7 @@ class PluginUserIT {
 
   @Test
   void aPluginRunsAsTheUnprivilegedUserWithAPrivateTempDir() throws Exception {
-    ObjectNode answer = manager.execute(PLUGIN, "uid", JSON.createObjectNode());
+    ObjectNode answer = manager.execute(PLUGIN, "uid", JSON.createObjectNode()).data();
 
     assertEquals(PluginUser.NOBODY.uid(), answer.path("uid").asInt());
     Path temp = Path.of(answer.path("tmpdir").asText());

@@ -12,8 +12,15 @@ final class RecordingListener implements PluginStateListener {
     changes.add(change);
   }
 
+  /** The plugin-level states of {@code id}, in order. */
   List<PluginState> statesOf(String id) {
-    return changes.stream().filter(change -> change.pluginId().equals(id)).map(Change::state).toList();
+    return changes.stream().filter(change -> change.pluginId().equals(id) && change.instanceId().isEmpty())
+        .map(Change::state).toList();
+  }
+
+  /** The changes of {@code id}'s instances, in order. */
+  List<Change> instanceChangesOf(String id) {
+    return changes.stream().filter(change -> change.pluginId().equals(id) && change.instanceId().isPresent()).toList();
   }
 
   List<Change> changes() {

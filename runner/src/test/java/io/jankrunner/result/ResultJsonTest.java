@@ -27,6 +27,17 @@ class ResultJsonTest {
   }
 
   @Test
+  void aResultThatWaitedForAColdStartSaysHowLongAndAWarmOneSaysNothing() throws Exception {
+    Result warm = new Result("c-3", Optional.of("execute"), Optional.of("p.x"), Optional.of("greet"), true,
+        Optional.of(JSON.readTree("{}")), Optional.empty(), "w-1", 1, 1, RECEIVED, RECEIVED.plusMillis(900));
+    Result cold = warm.withColdStart(Optional.of(java.time.Duration.ofMillis(812)));
+
+    assertEquals(812, JSON.readTree(ResultJson.toBytes(cold)).path("cold_start_ms").asLong());
+    assertEquals(reparsed(cold), JSON.readTree(ResultJson.toBytes(cold)));
+    assertEquals(false, JSON.readTree(ResultJson.toBytes(warm)).has("cold_start_ms"));
+  }
+
+  @Test
   void anErrorResultTooLargeToPublishKeepsItsIdentityAndLosesItsData() throws Exception {
     Result big = new Result("c-2", Optional.of("execute"), Optional.of("p.x"), Optional.of("big"), true,
         Optional.of(JSON.readTree("{\"blob\":\"xxxx\"}")), Optional.empty(), "w-1", 1, 1, RECEIVED, RECEIVED);
