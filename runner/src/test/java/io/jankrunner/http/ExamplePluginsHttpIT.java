@@ -45,16 +45,16 @@ class ExamplePluginsHttpIT {
 
   @Test
   void theJavaExampleGreetsOverHttpAndGetShowsItsManifest() throws Exception {
-    greetsAndShowsItsManifest("com.jank.plugins.hello-java");
+    greetsAndShowsItsManifest("com.jank.plugins.hello-java", false);
   }
 
   @Test
   void theGoExampleGreetsOverHttpAndGetShowsItsManifest() throws Exception {
     assumeTrue(TestPlugins.missingGoToolchain().isEmpty(), () -> TestPlugins.missingGoToolchain().orElseThrow());
-    greetsAndShowsItsManifest("com.jank.plugins.hello-world");
+    greetsAndShowsItsManifest("com.jank.plugins.hello-world", true); // Jank's hello-world asks for mTLS
   }
 
-  private void greetsAndShowsItsManifest(String plugin) throws Exception {
+  private void greetsAndShowsItsManifest(String plugin, boolean autoMtls) throws Exception {
     HttpCalls.Answer registered = http.post("/api/v1/plugin/register", TOKEN, "{\"id\":\"" + plugin + "\"}");
     assertEquals(200, registered.status(), registered.body().toString());
 
@@ -68,7 +68,7 @@ class ExamplePluginsHttpIT {
     assertEquals(200, got.status());
     assertEquals("handler", got.data().path("type").asText());
     assertEquals("1.0.0", got.data().path("version").asText());
-    assertEquals(false, got.data().path("auto_mtls").asBoolean(true));
+    assertEquals(autoMtls, got.data().path("auto_mtls").asBoolean(!autoMtls));
     assertEquals(1, got.data().path("instances").size(), got.data().toString());
   }
 }
