@@ -3,6 +3,13 @@
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+# Plugins are forked with setpriv's parent-death signal, spoken to over epoll and limited by
+# cgroups: jank-runner runs on Linux only.
+if [ "$(uname -s)" != "Linux" ]; then
+  echo "jank-runner runs on Linux only (it uses setpriv, epoll and cgroups); this is $(uname -s)." >&2
+  exit 1
+fi
+
 # Prints the major version of the java binary under $1 (a JAVA_HOME), or nothing.
 jdk_major() {
   [ -x "$1/bin/javac" ] || return 0

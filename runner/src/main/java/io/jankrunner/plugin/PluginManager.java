@@ -58,6 +58,7 @@ public final class PluginManager implements AutoCloseable {
   private volatile boolean closed;
 
   public PluginManager(PluginManagerConfig config, PluginStateListener listener) throws IOException {
+    requireLinux();
     this.config = config;
     this.events = new StateEvents(listener);
     this.discovery = new PluginDiscovery(config.pluginsDir());
@@ -70,6 +71,18 @@ public final class PluginManager implements AutoCloseable {
     this.eventLoop = new EpollEventLoopGroup(2, Thread.ofPlatform().name("plugin-grpc-", 0).daemon(true).factory());
     scheduler.scheduleWithFixedDelay(this::upkeep, UPKEEP_INTERVAL.toMillis(), UPKEEP_INTERVAL.toMillis(),
         TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Plugins are forked with a parent-death signal ({@code setpriv}), spoken to over epoll and
+   * limited by cgroups: Linux only, said plainly rather than failing somewhere deeper.
+   */
+  private static void requireLinux() {
+    String os = System.getProperty("os.name", "unknown");
+    if (!os.toLowerCase(java.util.Locale.ROOT).startsWith("linux")) {
+      throw new UnsupportedOperationException("jank-runner's plugin host runs on Linux only (it uses setpriv, epoll "
+          + "and cgroups); this is " + os);
+    }
   }
 
   /** Every plugin directory and every registered plugin, registered state first where there is one. */
