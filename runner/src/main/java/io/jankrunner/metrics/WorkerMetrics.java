@@ -88,18 +88,28 @@ public final class WorkerMetrics implements CommandObserver, PluginStateListener
 
   @Override
   public void onChange(Change change) {
-    if (change.state() == PluginState.STARTING) {
-      starting.put(change.pluginId(), change.at());
-    } else if (change.state() == PluginState.READY && change.previous() == PluginState.STARTING) {
-      readySince.put(change.pluginId(), change.at());
-      Instant began = starting.remove(change.pluginId());
-      Counter.builder("jank.plugin.cold.starts").description("Plugin processes started and ready")
-          .tag("plugin", change.pluginId()).register(registry).increment();
-      if (began != null) {
-        Timer.builder("jank.plugin.cold.start.duration").description("From launch to ready")
-            .tag("plugin", change.pluginId()).publishPercentileHistogram().register(registry)
-            .record(Duration.between(began, change.at()));
+    if (change.instanceId().isPresent()) {
+      // Cold starts are counted per instance: a plugin's pool starts several.
+      String instance = change.instanceId().get();
+      if (change.state() == PluginState.STARTING) {
+        starting.put(instance, change.at());
+      } else if (change.state() == PluginState.READY && change.previous() == PluginState.STARTING) {
+        Instant began = starting.remove(instance);
+        Counter.builder("jank.plugin.cold.starts").description("Plugin processes started and ready")
+            .tag("plugin", change.pluginId()).register(registry).increment();
+        if (began != null) {
+          Timer.builder("jank.plugin.cold.start.duration").description("From launch to ready")
+              .tag("plugin", change.pluginId()).publishPercentileHistogram().register(registry)
+              .record(Duration.between(began, change.at()));
+        }
+      } else if (change.state() == PluginState.STOPPED || change.state() == PluginState.ERROR
+          || change.state() == PluginState.HUNG) {
+        starting.remove(instance);
       }
+      return;
+    }
+    if (change.state() == PluginState.READY) {
+      readySince.putIfAbsent(change.pluginId(), change.at());
     } else if (change.state() == PluginState.STOPPED || change.state() == PluginState.ERROR) {
       readySince.remove(change.pluginId());
     }

@@ -36,9 +36,15 @@ class CgroupLimitsIT extends PluginManagerFixture {
     return super.startManager(config.withPluginUser("worker"));
   }
 
-  /** The manager has taken the crash in (the plugin shows "error") before the test calls again. */
-  private void awaitCrashSeen(String id) {
-    await().atMost(Duration.ofSeconds(10)).until(() -> manager.get(id).orElseThrow().status().equals("error"));
+  /** The instances of {@code id} ready now (instance ids are never reused). */
+  private java.util.Set<String> readyInstances(String id) {
+    return manager.get(id).orElseThrow().instances().stream().filter(instance -> instance.state().equals("ready"))
+        .map(PluginInfo.Instance::id).collect(java.util.stream.Collectors.toSet());
+  }
+
+  /** The manager has taken the crash in (the crashed instance is no longer ready) before the test calls again. */
+  private void awaitCrashSeen(String id, java.util.Set<String> before) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> readyInstances(id).stream().noneMatch(before::contains));
   }
 
   private static void assumeCgroups(String controller) {
@@ -55,12 +61,13 @@ class CgroupLimitsIT extends PluginManagerFixture {
     manager.register("test.plugins.hog");
     long firstPid = manager.execute("test.plugins.hog", "pid", JSON.createObjectNode()).data().path("pid").asLong();
 
+    var before = readyInstances("test.plugins.hog");
     RunnerException error = assertThrows(RunnerException.class,
         () -> manager.execute("test.plugins.hog", "hog", JSON.createObjectNode().put("mb", 1536)));
 
     assertEquals(ErrorCode.PLUGIN_UNAVAILABLE, error.code());
     assertTrue(error.getMessage().contains("killed: memory limit 192 MiB exceeded"), error.getMessage());
-    awaitCrashSeen("test.plugins.hog");
+    awaitCrashSeen("test.plugins.hog", before);
     long nextPid = manager.execute("test.plugins.hog", "pid", JSON.createObjectNode()).data().path("pid").asLong();
     assertTrue(nextPid != firstPid, "a fresh instance answers");
   }
@@ -88,12 +95,13 @@ class CgroupLimitsIT extends PluginManagerFixture {
     manager.register("test.plugins.go-hog");
     String firstPid = manager.execute("test.plugins.go-hog", "info", JSON.createObjectNode()).data().path("pid").asText();
 
+    var before = readyInstances("test.plugins.go-hog");
     RunnerException error = assertThrows(RunnerException.class,
         () -> manager.execute("test.plugins.go-hog", "hog", JSON.createObjectNode()));
 
     assertEquals(ErrorCode.PLUGIN_UNAVAILABLE, error.code());
     assertTrue(error.getMessage().contains("killed: memory limit 64 MiB exceeded"), error.getMessage());
-    awaitCrashSeen("test.plugins.go-hog");
+    awaitCrashSeen("test.plugins.go-hog", before);
     String nextPid = manager.execute("test.plugins.go-hog", "info", JSON.createObjectNode()).data().path("pid").asText();
     assertTrue(!nextPid.equals(firstPid), "a fresh instance answers");
   }
@@ -151,10 +159,12 @@ class CgroupLimitsIT extends PluginManagerFixture {
 
     assertTrue(answer.path("started").asInt() < 64, answer.toString());
     assertFalse(answer.path("refused").asText().isEmpty(), answer.toString());
+    manager.execute("test.plugins.forks-and-dies", "echo", JSON.createObjectNode()); // an instance is up
+    var before = readyInstances("test.plugins.forks-and-dies");
     RunnerException error = assertThrows(RunnerException.class, () -> manager.execute("test.plugins.forks-and-dies",
         "spawn", JSON.createObjectNode().put("count", 300).put("exit", true)));
     assertTrue(error.getMessage().contains("process limit 64 reached"), error.getMessage());
-    awaitCrashSeen("test.plugins.forks-and-dies");
+    awaitCrashSeen("test.plugins.forks-and-dies", before);
     assertEquals(42, manager.execute("test.plugins.forks-and-dies", "echo", JSON.createObjectNode().put("n", 42))
         .data().path("n").asInt());
   }
