@@ -46,6 +46,8 @@ public final class Drill {
       options = withWorkDir(options, Files.createTempDirectory("jank-drill-"));
     }
     Files.createDirectories(options.workDir());
+    // Workers started as root run plugins as an unprivileged user, which must reach the plugins copy.
+    Files.setPosixFilePermissions(options.workDir(), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     say("work dir (logs, state, broker data): " + options.workDir());
     DrillReport report;
     try {
