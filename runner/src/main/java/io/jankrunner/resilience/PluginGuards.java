@@ -45,9 +45,9 @@ public final class PluginGuards {
       .failureRateThreshold(50)
       .waitDurationInOpenState(Duration.ofSeconds(10))
       .permittedNumberOfCallsInHalfOpenState(2)
-      // A plugin that answers with an error is working; only silent ones, or ones that cannot
-      // start, trip it. A crash is the plugin manager's to handle (restart with backoff, then
-      // quarantine): counting the calls it failed would shut the plugin out for every caller.
+      // A plugin that answers with an error is working; only silent ones trip it. Crashes and
+      // failed starts are the plugin pool's to handle (restart with backoff, then quarantine):
+      // counting every call they failed would shut the plugin out for all callers at once.
       .recordException(PluginGuards::isOutage)
       .build();
 
@@ -201,8 +201,7 @@ public final class PluginGuards {
   }
 
   private static boolean isOutage(Throwable error) {
-    return error instanceof PluginStartException
-        || error instanceof RunnerException runner && runner.code() == ErrorCode.TIMEOUT;
+    return error instanceof RunnerException runner && runner.code() == ErrorCode.TIMEOUT;
   }
 
   /** The per-plugin bulkheads, for metrics. */
