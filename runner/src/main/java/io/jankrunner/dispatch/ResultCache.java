@@ -91,13 +91,6 @@ final class ResultCache {
     }
   }
 
-  /** Bytes held now, for tests and metrics. */
-  long bytes() {
-    synchronized (byId) {
-      return bytes;
-    }
-  }
-
   private void remove(String id, Entry entry) {
     synchronized (byId) {
       if (byId.remove(id, entry)) {
