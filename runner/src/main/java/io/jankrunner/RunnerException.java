@@ -1,6 +1,10 @@
 package io.jankrunner;
 
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 
 /**
  * The root of every error the runner reports to a caller: it carries the {@link ErrorCode} the
@@ -32,5 +36,36 @@ public class RunnerException extends Exception {
   /** Whether the same call may succeed if tried again. */
   public boolean retriable() {
     return code.retriable();
+  }
+
+  /**
+   * What a future failed with, without the {@link CompletionException} or
+   * {@link ExecutionException} wrappers that dependent stages and {@code join} add.
+   */
+  public static Throwable unwrap(Throwable error) {
+    Throwable cause = error;
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
+  }
+
+  /** Waits for {@code future}; its failure is thrown as the runner error it is, else as INTERNAL. */
+  public static <T> T await(CompletableFuture<T> future) throws RunnerException {
+    try {
+      return future.join();
+    } catch (CompletionException | CancellationException e) {
+      Throwable cause = unwrap(e);
+      if (cause instanceof RunnerException runner) {
+        throw runner;
+      }
+      if (cause instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      if (cause instanceof Error error) {
+        throw error;
+      }
+      throw new RunnerException(ErrorCode.INTERNAL, null, cause.toString(), cause);
+    }
   }
 }

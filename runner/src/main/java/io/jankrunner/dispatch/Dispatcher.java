@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.command.Command;
+import io.jankrunner.command.CommandType;
 import io.jankrunner.plugin.BuildFailedException;
 import io.jankrunner.plugin.BuildResult;
 import io.jankrunner.plugin.PluginManager;
@@ -23,7 +24,9 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +49,12 @@ public final class Dispatcher {
   private final ControlPlane controlPlane;
   private final String workerId;
   private final ResultCache results;
+  /**
+   * Where an execute command goes on once its plugin has answered: the answer arrives on the
+   * plugin channel's event loop, which must not build, serialize and publish results.
+   */
+  private final Executor continuations = Executors.newThreadPerTaskExecutor(
+      Thread.ofVirtual().name("command-result-", 0).factory());
   private volatile CommandObserver observer = CommandObserver.NONE;
 
   public Dispatcher(PluginManager manager, PluginGuards guards, ControlPlane controlPlane, String workerId,
@@ -57,12 +66,28 @@ public final class Dispatcher {
     this.results = new ResultCache(resultCacheSize, DEFAULT_RESULT_CACHE_BYTES);
   }
 
-  /** The result for {@code command}; never throws for anything a command or plugin can do. */
-  public Result handle(Command command, Delivery delivery) {
+  /**
+   * The result for {@code command}; never fails for anything a command or plugin can do. An
+   * execute command does not hold this thread while its plugin works: the future completes on a
+   * virtual thread of its own once the plugin has answered. Other commands (register, build…)
+   * run on the calling thread.
+   */
+  public CompletableFuture<Result> handleAsync(Command command, Delivery delivery) {
     long started = System.nanoTime();
-    Result answer = answer(command, delivery);
-    observer.answered(command, answer, Duration.ofNanos(System.nanoTime() - started));
-    return answer;
+    return answer(command, delivery).thenApply(answer -> {
+      observer.answered(command, answer, Duration.ofNanos(System.nanoTime() - started));
+      return answer;
+    });
+  }
+
+  /** {@link #handleAsync}, waited for (the HTTP API, which has a virtual thread per request). */
+  public Result handle(Command command, Delivery delivery) {
+    return handleAsync(command, delivery).join();
+  }
+
+  /** Tells the result cache what {@code commandId}'s result weighs once serialized. */
+  public void weigh(String commandId, long serializedBytes) {
+    results.weigh(commandId, serializedBytes);
   }
 
   /** Tells {@code observer} of every answered command (one observer; metrics). */
@@ -70,15 +95,16 @@ public final class Dispatcher {
     this.observer = observer;
   }
 
-  private Result answer(Command command, Delivery delivery) {
-    return switch (results.computeIfAbsent(command.id(), fingerprint(command), () -> run(command, delivery))) {
-      case ResultCache.Hit(Result result) -> result.deliveryCount() == delivery.deliveryCount() ? result
-          : result.withDeliveryCount(delivery.deliveryCount());
-      case ResultCache.Conflict conflict -> failure(command.id(), Optional.of(command.type().jsonName()),
-          command.plugin(), command.method(), new RunnerException(ErrorCode.INVALID_COMMAND, null, "command id "
-              + command.id() + " was already used for a different command (type, plugin, method or args differ); "
-              + "command ids must be unique"), 0, delivery);
-    };
+  private CompletableFuture<Result> answer(Command command, Delivery delivery) {
+    return results.computeIfAbsent(command.id(), fingerprint(command), () -> run(command, delivery))
+        .thenApply(lookup -> switch (lookup) {
+          case ResultCache.Hit(Result result) -> result.deliveryCount() == delivery.deliveryCount() ? result
+              : result.withDeliveryCount(delivery.deliveryCount());
+          case ResultCache.Conflict conflict -> failure(command.id(), Optional.of(command.type().jsonName()),
+              command.plugin(), command.method(), new RunnerException(ErrorCode.INVALID_COMMAND, null, "command id "
+                  + command.id() + " was already used for a different command (type, plugin, method or args "
+                  + "differ); command ids must be unique"), 0, delivery);
+        });
   }
 
   /** What makes two commands with one id the same command: a redelivery, not a reuse. */
@@ -105,45 +131,59 @@ public final class Dispatcher {
         reason), 0, delivery);
   }
 
-  private Result run(Command command, Delivery delivery) {
+  private CompletableFuture<Result> run(Command command, Delivery delivery) {
     AtomicInteger attempts = new AtomicInteger();
-    AtomicReference<Optional<Duration>> coldStart = new AtomicReference<>(Optional.empty());
+    if (command.type() == CommandType.EXECUTE) {
+      return execute(command, delivery, attempts).handleAsync((reply, error) -> error == null
+          ? success(command, reply.data(), attempts, delivery).withColdStart(reply.coldStart())
+          : failed(command, RunnerException.unwrap(error), attempts, delivery), continuations);
+    }
     try {
       JsonNode data = switch (command.type()) {
-        case EXECUTE -> execute(command, delivery, attempts, coldStart);
         case REGISTER -> register(command);
         case UNREGISTER -> unregister(command);
         case BUILD -> build(command);
         case GET -> get(command);
         case LIST -> list();
+        case EXECUTE -> throw new IllegalStateException("execute is asynchronous");
       };
-      return new Result(command.id(), Optional.of(command.type().jsonName()), command.plugin(), command.method(), true,
-          Optional.of(data), Optional.empty(), workerId, attempts.get(), delivery.deliveryCount(),
-          delivery.receivedAt(), Instant.now()).withColdStart(coldStart.get());
-    } catch (RunnerException e) {
-      return failure(command.id(), Optional.of(command.type().jsonName()), command.plugin(), command.method(), e,
-          attempts.get(), delivery);
-    } catch (RuntimeException e) {
-      log.error("command {} failed unexpectedly", command.id(), e);
-      return failure(command.id(), Optional.of(command.type().jsonName()), command.plugin(), command.method(),
-          new RunnerException(ErrorCode.INTERNAL, null, "internal error: " + e), attempts.get(), delivery);
+      return CompletableFuture.completedFuture(success(command, data, attempts, delivery));
+    } catch (RunnerException | RuntimeException e) {
+      return CompletableFuture.completedFuture(failed(command, e, attempts, delivery));
     }
   }
 
-  private JsonNode execute(Command command, Delivery delivery, AtomicInteger attempts,
-                           AtomicReference<Optional<Duration>> coldStart) throws RunnerException {
+  private Result success(Command command, JsonNode data, AtomicInteger attempts, Delivery delivery) {
+    return new Result(command.id(), Optional.of(command.type().jsonName()), command.plugin(), command.method(), true,
+        Optional.of(data), Optional.empty(), workerId, attempts.get(), delivery.deliveryCount(),
+        delivery.receivedAt(), Instant.now());
+  }
+
+  private Result failed(Command command, Throwable error, AtomicInteger attempts, Delivery delivery) {
+    RunnerException failure = error instanceof RunnerException runner ? runner : null;
+    if (failure == null) {
+      log.error("command {} failed unexpectedly", command.id(), error);
+      failure = new RunnerException(ErrorCode.INTERNAL, null, "internal error: " + error);
+    }
+    return failure(command.id(), Optional.of(command.type().jsonName()), command.plugin(), command.method(), failure,
+        attempts.get(), delivery);
+  }
+
+  private CompletableFuture<PluginReply> execute(Command command, Delivery delivery, AtomicInteger attempts) {
     String plugin = command.plugin().orElseThrow();
     Optional<Instant> deadline = command.deadlineFrom(delivery.receivedAt());
     if (deadline.isPresent() && !Instant.now().isBefore(deadline.get())) {
-      throw new RunnerException(ErrorCode.EXPIRED, plugin, "command expired at " + deadline.get() + " before it ran");
+      return CompletableFuture.failedFuture(new RunnerException(ErrorCode.EXPIRED, plugin, "command expired at "
+          + deadline.get() + " before it ran"));
     }
-    PluginManifest manifest = manager.manifest(plugin).orElseThrow(() -> new PluginNotFoundException(plugin,
-        "plugin " + plugin + " is not registered on worker " + workerId));
+    Optional<PluginManifest> manifest = manager.manifest(plugin);
+    if (manifest.isEmpty()) {
+      return CompletableFuture.failedFuture(new PluginNotFoundException(plugin,
+          "plugin " + plugin + " is not registered on worker " + workerId));
+    }
     String method = command.method().orElseThrow();
-    PluginReply reply = guards.call(manifest, method, deadline, attempts,
-        () -> manager.execute(plugin, method, command.args(), deadline, delivery.traceparent()));
-    coldStart.set(reply.coldStart());
-    return reply.data();
+    return guards.call(manifest.get(), method, deadline, attempts,
+        () -> manager.executeAsync(plugin, method, command.args(), deadline, delivery.traceparent()));
   }
 
   private JsonNode register(Command command) throws RunnerException {

@@ -12,7 +12,7 @@ import java.util.function.Supplier;
  * with the same result instead of running again, and a redelivery that arrives while the first
  * delivery still runs waits for it. An id comes with the fingerprint of its command: the same id
  * with another command is a caller's mistake, never answered with the old result. Bounded in
- * entries and in bytes (a result's data counts by its JSON size); the oldest ids go first.
+ * entries and in bytes (a result counts by its serialized size); the oldest ids go first.
  */
 final class ResultCache {
 
@@ -47,8 +47,12 @@ final class ResultCache {
     this.maxBytes = maxBytes;
   }
 
-  /** The result for {@code id}: a remembered one, the one under way, or {@code compute}'s. */
-  Lookup computeIfAbsent(String id, String fingerprint, Supplier<Result> compute) {
+  /**
+   * The result for {@code id}: a remembered one, the one under way (its future: nobody waits
+   * here), or {@code compute}'s. A computation that fails is forgotten, so a redelivery runs again.
+   */
+  CompletableFuture<Lookup> computeIfAbsent(String id, String fingerprint,
+                                            Supplier<CompletableFuture<Result>> compute) {
     Entry mine = new Entry(fingerprint);
     Entry existing;
     synchronized (byId) {
@@ -59,25 +63,40 @@ final class ResultCache {
       }
     }
     if (existing != null) {
-      return existing.fingerprint.equals(fingerprint) ? new Hit(existing.result.join())
-          : new Conflict(existing.fingerprint);
+      return existing.fingerprint.equals(fingerprint) ? existing.result.thenApply(Hit::new)
+          : CompletableFuture.completedFuture(new Conflict(existing.fingerprint));
     }
+    CompletableFuture<Result> computed;
     try {
-      Result result = compute.get();
-      long weight = ENTRY_OVERHEAD_BYTES + result.data().map(data -> (long) data.toString().length()).orElse(0L);
-      synchronized (byId) {
-        if (byId.get(id) == mine) {
-          bytes += weight - mine.weight;
-          mine.weight = weight;
-          evict();
-        }
-      }
-      mine.result.complete(result);
-      return new Hit(result);
+      computed = compute.get();
     } catch (RuntimeException e) {
-      remove(id, mine);
-      mine.result.completeExceptionally(e);
-      throw e;
+      computed = CompletableFuture.failedFuture(e);
+    }
+    computed.whenComplete((result, error) -> {
+      if (error != null) {
+        remove(id, mine);
+        mine.result.completeExceptionally(error);
+      } else {
+        mine.result.complete(result);
+      }
+    });
+    return mine.result.thenApply(Hit::new);
+  }
+
+  /**
+   * Sets what {@code id}'s result weighs: its size once serialized, which the writer knows
+   * (weighing it here would serialize every result a second time). Until then it weighs the
+   * entry overhead only.
+   */
+  void weigh(String id, long serializedBytes) {
+    long weight = ENTRY_OVERHEAD_BYTES + serializedBytes;
+    synchronized (byId) {
+      Entry entry = byId.get(id);
+      if (entry != null && entry.weight != weight) {
+        bytes += weight - entry.weight;
+        entry.weight = weight;
+        evict();
+      }
     }
   }
 

@@ -99,6 +99,7 @@ final class PluginApi {
       return;
     }
     Result result = backend.dispatcher().handle(parsed, new Delivery(Instant.now(), 1, traceparent(exchange)));
+    backend.dispatcher().forget(parsed.id()); // a request is never redelivered: nothing to remember it for
     if (!result.ok()) {
       Result.Failure failure = result.error().orElseThrow();
       fail(exchange, requestId, parsed.plugin().orElse(""), failure.code(), failure.message());

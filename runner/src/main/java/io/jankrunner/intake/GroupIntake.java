@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Intake through a consumer group, as a pipeline (after Kafka Connect's {@code WorkerSinkTask}):
  * the poll thread never waits for a command. It keeps polling, hands each record to a virtual
- * thread as soon as it arrives, commits the highest contiguous finished offset of each partition
+ * thread as soon as it arrives (which sends the plugin call and is done; no thread waits for the
+ * plugin nor for the broker's acknowledgement), commits the highest contiguous finished offset of each partition
  * every {@link #COMMIT_INTERVAL}, and applies backpressure by pausing partitions while
  * {@code maxInFlight} commands run. Records with the same key run one after another in offset
  * order (a per-key tail); records with other keys, or none, run at once.
@@ -132,48 +133,57 @@ final class GroupIntake implements Intake {
     TopicPartition partition = new TopicPartition(record.topic(), record.partition());
     OffsetTracker.Track track = tracker.track(partition).orElseGet(() -> tracker.assign(partition));
     OffsetTracker.Slot slot = tracker.started(track, record.offset());
-    Runnable work = () -> completions.add(handle(record, track, slot));
+    Supplier<CompletableFuture<Void>> work = () -> process(record, track, slot).thenAccept(completions::add);
     if (record.key() == null) {
       // No key, no order to keep.
-      CompletableFuture.runAsync(work, workers);
+      CompletableFuture.supplyAsync(work, workers);
       return;
     }
     Object key = ByteBuffer.wrap(record.key());
     CompletableFuture<Void> previous = keyTails.get(key);
     CompletableFuture<Void> tail = previous == null || previous.isDone()
-        ? CompletableFuture.runAsync(work, workers)
-        : previous.handle((ignored, error) -> null).thenRunAsync(work, workers);
+        ? CompletableFuture.supplyAsync(work, workers).thenCompose(Function.identity())
+        : previous.handle((ignored, error) -> null).thenComposeAsync(ignored -> work.get(), workers);
     keyTails.put(key, tail);
   }
 
-  /** On a worker thread: the command, then (without a transaction) its outputs to the broker. */
-  private Completion handle(ConsumerRecord<byte[], byte[]> record, OffsetTracker.Track track, OffsetTracker.Slot slot) {
-    RecordHandler.Handled handled;
+  /**
+   * The command, then (without a transaction) its outputs to the broker. Starts on a worker
+   * thread, which is free again once the plugin call is sent; the rest runs as the answers come.
+   * Always completes normally: a record that could not be handled is reported failed.
+   */
+  private CompletableFuture<Completion> process(ConsumerRecord<byte[], byte[]> record, OffsetTracker.Track track,
+                                                OffsetTracker.Slot slot) {
+    CompletableFuture<RecordHandler.Handled> handling;
     try {
-      handled = handler.handle(record, 1);
+      handling = handler.handle(record, 1);
     } catch (RuntimeException e) {
-      log.error("record {}-{}@{} could not be handled; it will be read again", record.topic(), record.partition(),
-          record.offset(), e);
-      return new Completion(track, slot, List.of(), null, true);
+      handling = CompletableFuture.failedFuture(e);
     }
-    if (transactions.isPresent()) {
-      return new Completion(track, slot, handled.outputs(), error -> handler.fallback(record, handled, error), false);
-    }
-    try {
-      writer.sendAll(handled.outputs()).join();
-      return new Completion(track, slot, List.of(), null, false);
-    } catch (RuntimeException e) {
-      log.warn("outputs of {}-{}@{} not published: {}", record.topic(), record.partition(), record.offset(),
-          e.toString());
-      try {
-        writer.send(handler.fallback(record, handled, e)).join();
-        return new Completion(track, slot, List.of(), null, false);
-      } catch (RuntimeException fallbackError) {
-        log.error("neither the outputs of {}-{}@{} nor their replacement could be written: {}", record.topic(),
-            record.partition(), record.offset(), fallbackError.toString());
-        return new Completion(track, slot, List.of(), null, true);
+    return handling.thenCompose(handled -> {
+      if (transactions.isPresent()) {
+        return CompletableFuture.completedFuture(new Completion(track, slot, handled.outputs(),
+            error -> handler.fallback(record, handled, error), false));
       }
-    }
+      return writer.sendAll(handled.outputs())
+          .thenApply(ignored -> new Completion(track, slot, List.of(), null, false))
+          // Not on the producer's I/O thread, which runs send callbacks and must never wait on a send.
+          .exceptionallyComposeAsync(error -> {
+            log.warn("outputs of {}-{}@{} not published: {}", record.topic(), record.partition(), record.offset(),
+                error.toString());
+            return writer.send(handler.fallback(record, handled, error))
+                .thenApply(ignored -> new Completion(track, slot, List.of(), null, false))
+                .exceptionally(fallbackError -> {
+                  log.error("neither the outputs of {}-{}@{} nor their replacement could be written: {}",
+                      record.topic(), record.partition(), record.offset(), fallbackError.toString());
+                  return new Completion(track, slot, List.of(), null, true);
+                });
+          }, workers);
+    }).exceptionally(error -> {
+      log.error("record {}-{}@{} could not be handled; it will be read again", record.topic(), record.partition(),
+          record.offset(), error);
+      return new Completion(track, slot, List.of(), null, true);
+    });
   }
 
   private void applyCompletions() {
@@ -270,22 +280,11 @@ final class GroupIntake implements Intake {
       }
       Throwable error = send.handle((ignored, failure) -> failure).join();
       OffsetTracker.Slot slot = commit.outputs().get(i).slot();
-      if (isRefusal(error) && slot.fallback != null) {
+      if (RecordHandler.refusal(error).isPresent() && slot.fallback != null) {
         slot.outputs = List.of(slot.fallback.apply(error));
         slot.fallback = null;
       }
     }
-  }
-
-  // The broker's answer about this record, not about the producer or the transaction.
-  private static boolean isRefusal(Throwable error) {
-    Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
-        ? error.getCause() : error;
-    return cause instanceof org.apache.kafka.common.errors.RecordTooLargeException
-        || cause instanceof org.apache.kafka.common.errors.InvalidTopicException
-        || cause instanceof org.apache.kafka.common.errors.TopicAuthorizationException
-        || cause instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException
-        || cause instanceof org.apache.kafka.common.errors.TimeoutException;
   }
 
   private static Producer<byte[], byte[]> newProducer(Supplier<Producer<byte[], byte[]>> factory) {

@@ -15,9 +15,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,25 +85,38 @@ final class RecordHandler {
     this.maxResultBytes = maxRecordBytes - RECORD_OVERHEAD_BYTES;
   }
 
-  Handled handle(ConsumerRecord<byte[], byte[]> record, int deliveryCount) {
+  /**
+   * What to write for {@code record}, once its command has run. The calling thread parses it
+   * and sends the plugin call; nothing waits for the plugin (see {@link Dispatcher#handleAsync}).
+   */
+  CompletableFuture<Handled> handle(ConsumerRecord<byte[], byte[]> record, int deliveryCount) {
     Instant receivedAt = Instant.now();
     Optional<String> traceparent = header(record, OutputRecords.TRACEPARENT);
     Delivery delivery = new Delivery(receivedAt, deliveryCount, traceparent);
     return switch (parser.parse(record.value())) {
-      case Rejected rejected -> deadLetter(record, rejected, delivery);
-      case Parsed parsed -> answer(parsed.command(), delivery);
+      case Rejected rejected -> CompletableFuture.completedFuture(deadLetter(record, rejected, delivery));
+      case Parsed parsed -> run(parsed.command(), delivery, 1).thenApply(result -> answer(parsed.command(), delivery,
+          result));
     };
   }
 
-  private Handled answer(Command command, Delivery delivery) {
-    Result result = dispatcher.handle(command, delivery);
-    // A consumer group cannot give a record back: while the plugin's bulkhead stays full, the
-    // command waits for it (each try waits the bulkhead's own time), up to its deadline.
-    for (int waits = 1; !canRelease && overloaded(result) && waits < MAX_OVERLOAD_WAITS
-        && command.deadlineFrom(delivery.receivedAt()).map(Instant.now()::isBefore).orElse(true); waits++) {
-      dispatcher.forget(command.id());
-      result = dispatcher.handle(command, delivery);
-    }
+  /**
+   * The command's result. A consumer group cannot give a record back: while the plugin's
+   * bulkhead stays full, the command waits for it (each try waits the bulkhead's own time), up
+   * to its deadline.
+   */
+  private CompletableFuture<Result> run(Command command, Delivery delivery, int tries) {
+    return dispatcher.handleAsync(command, delivery).thenCompose(result -> {
+      if (!canRelease && overloaded(result) && tries < MAX_OVERLOAD_WAITS
+          && command.deadlineFrom(delivery.receivedAt()).map(Instant.now()::isBefore).orElse(true)) {
+        dispatcher.forget(command.id());
+        return run(command, delivery, tries + 1);
+      }
+      return CompletableFuture.completedFuture(result);
+    });
+  }
+
+  private Handled answer(Command command, Delivery delivery, Result result) {
     // Released records come back with a higher delivery count; the broker archives a record after
     // its last allowed delivery, so that one is answered OVERLOADED instead of being lost.
     if (canRelease && delivery.deliveryCount() < RELEASE_LIMIT && overloaded(result)) {
@@ -107,6 +125,7 @@ final class RecordHandler {
     }
     Answer answer = new Answer(result, command.replyTo(), delivery.traceparent());
     ProducerRecord<byte[], byte[]> output = OutputRecords.result(answer.replyTo(), result, answer.traceparent());
+    dispatcher.weigh(command.id(), output.value().length);
     if (output.value().length > maxResultBytes) {
       output = tooLarge(answer, output.value().length, maxResultBytes);
     }
@@ -138,17 +157,30 @@ final class RecordHandler {
    * always hears back, and nothing is redelivered in a loop), else the record to the DLQ.
    */
   ProducerRecord<byte[], byte[]> fallback(ConsumerRecord<byte[], byte[]> record, Handled handled, Throwable error) {
-    Throwable cause = error;
-    while (cause.getCause() != null && !(cause instanceof RecordTooLargeException)) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof RecordTooLargeException && handled.answer().isPresent()
+    if (refusal(error).orElse(null) instanceof RecordTooLargeException && handled.answer().isPresent()
         && handled.outputs().size() == 1) {
       return tooLarge(handled.answer().get(), handled.outputs().getFirst().value().length, -1);
     }
     forget(handled);
     return OutputRecords.deadLetter(topics, record, ErrorCode.INTERNAL.name(), "result could not be published: "
         + error, workerId);
+  }
+
+  /**
+   * The broker's refusal of a record itself (too large, a bad, unknown or forbidden topic, or not
+   * delivered in time), found anywhere in {@code error}'s causes; empty for a failure of the
+   * producer or the transaction, which another try may get past.
+   */
+  static Optional<Throwable> refusal(Throwable error) {
+    int depth = 0;
+    for (Throwable cause = error; cause != null && depth < 16; cause = cause.getCause(), depth++) {
+      if (cause instanceof RecordTooLargeException || cause instanceof InvalidTopicException
+          || cause instanceof TopicAuthorizationException || cause instanceof UnknownTopicOrPartitionException
+          || cause instanceof TimeoutException) {
+        return Optional.of(cause);
+      }
+    }
+    return Optional.empty();
   }
 
   boolean isDeadLetter(ProducerRecord<byte[], byte[]> output) {

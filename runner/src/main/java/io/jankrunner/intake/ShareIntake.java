@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Execute intake through a share group (KIP-932) with explicit acknowledgement. One thread
- * polls; each record runs on its own virtual thread as soon as it is fetched, and reports its
+ * polls; each record starts on its own virtual thread as soon as it is fetched (which sends the
+ * plugin call and is done: no thread waits for the plugin or the broker), and reports its
  * acknowledgement to a completion queue once its outputs are on the broker: ACCEPT for an
  * answered command, REJECT for poison after its dead letter is written, RELEASE (redelivered,
  * elsewhere or later) on overload or shutdown. The poll thread acknowledges each record as it
@@ -141,6 +143,7 @@ final class ShareIntake implements Intake {
     pending.put(position, record);
     int deliveryCount = record.deliveryCount().map(Short::intValue).orElse(1);
     CompletableFuture.supplyAsync(() -> handler.handle(record, deliveryCount), workers)
+        .thenCompose(Function.identity())
         .thenCompose(handled -> acknowledgement(record, handled))
         .exceptionally(error -> {
           log.error("record {}-{}@{} could not be handled; releasing it", record.topic(), record.partition(),
@@ -202,7 +205,8 @@ final class ShareIntake implements Intake {
     }
     AcknowledgeType done = handled.outcome() == RecordHandler.Outcome.ANSWERED
         ? AcknowledgeType.ACCEPT : AcknowledgeType.REJECT;
-    return writer.sendAll(handled.outputs()).thenApply(ignored -> done).exceptionallyCompose(error -> {
+    // The fallback is not sent from the producer's I/O thread, which must never wait on a send.
+    return writer.sendAll(handled.outputs()).thenApply(ignored -> done).exceptionallyComposeAsync(error -> {
       // Too large for the broker: a small error result instead; unwritable: the record to the DLQ.
       log.warn("outputs of {}-{}@{} not published: {}", record.topic(), record.partition(), record.offset(),
           error.toString());
@@ -211,7 +215,7 @@ final class ShareIntake implements Intake {
       return writer.send(fallback)
           .thenApply(ignored -> type)
           .exceptionally(fallbackError -> AcknowledgeType.RELEASE);
-    });
+    }, workers);
   }
 
 

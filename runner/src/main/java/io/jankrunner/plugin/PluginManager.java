@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * ({@link PluginPool}), started cold on demand unless {@code auto_start} or {@code min_instances}.
  *
  * <p>Thread-safe. No lock is global: each plugin has its own, never held while a process starts,
- * stops or answers, nor while the state listener runs. Calls are synchronous and bounded by
+ * stops or answers, nor while the state listener runs. Calls are asynchronous and bounded by
  * their deadlines; {@link #close()} is bounded by the stop grace.
  */
 public final class PluginManager implements AutoCloseable {
@@ -67,7 +68,7 @@ public final class PluginManager implements AutoCloseable {
     this.spawner = new ProcessSpawner(journal);
     this.builder = new PluginBuilder(spawner, PluginEnvironment.forBuild(config.hostEnvironment()),
         config.buildTimeout());
-    // One small event loop serves every plugin channel; calls block on virtual threads, not here.
+    // One small event loop serves every plugin channel; answers complete the callers' futures here.
     this.eventLoop = new EpollEventLoopGroup(2, Thread.ofPlatform().name("plugin-grpc-", 0).daemon(true).factory());
     scheduler.scheduleWithFixedDelay(this::upkeep, UPKEEP_INTERVAL.toMillis(), UPKEEP_INTERVAL.toMillis(),
         TimeUnit.MILLISECONDS);
@@ -219,38 +220,87 @@ public final class PluginManager implements AutoCloseable {
    * the earliest of {@code deadline}, the plugin's {@code runner.timeout_ms} and the default.
    * A call that passes its deadline gets its instance health-checked: hung ones are replaced.
    *
-   * @return the plugin's data, and the cold start the call waited for, if it waited for one
-   * @throws PluginNotFoundException when the plugin is not registered
-   * @throws PluginStartException when the start it waited for failed
-   * @throws PluginCallException PLUGIN_ERROR, PLUGIN_UNAVAILABLE (also: quarantined) or TIMEOUT
+   * <p>No thread waits for the plugin: a free slot on a warm instance is taken at once and the
+   * call goes out on the asynchronous stub. Only a call that must wait (for a slot, a cold start
+   * or a backoff) waits, on a virtual thread of its own. The future completes on the plugin
+   * channel's event loop: work that depends on it and is not cheap belongs on another executor.
+   *
+   * @return the plugin's data and the cold start the call waited for, if it waited for one; or a
+   *     failed future: {@link PluginNotFoundException} when the plugin is not registered,
+   *     {@link PluginStartException} when the start it waited for failed,
+   *     {@link PluginCallException} PLUGIN_ERROR, PLUGIN_UNAVAILABLE (also: quarantined) or TIMEOUT
    */
-  public PluginReply execute(String id, String method, ObjectNode args, Optional<Instant> deadline,
-                             Optional<String> traceparent) throws RunnerException {
-    PluginPool pool = lookup(id);
+  public CompletableFuture<PluginReply> executeAsync(String id, String method, ObjectNode args,
+                                                     Optional<Instant> deadline, Optional<String> traceparent) {
+    PluginPool pool;
+    try {
+      pool = lookup(id);
+    } catch (PluginNotFoundException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     Instant bound = Instant.now().plus(pool.manifest().runner().timeout().orElse(config.defaultCallTimeout()));
     Instant effective = deadline.filter(d -> d.isBefore(bound)).orElse(bound);
-    PluginPool.Lease lease;
-    while (true) {
-      try {
-        lease = pool.acquire(effective);
-        break;
-      } catch (PluginPool.Replaced replaced) {
-        pool = lookup(id); // re-registered while this call waited: the new version takes it
-      }
+    Optional<PluginPool.Lease> warm = pool.tryAcquire(effective);
+    if (warm.isPresent()) {
+      return call(pool, warm.get(), method, args, effective, traceparent);
     }
-    try {
-      if (!Instant.now().isBefore(effective)) {
-        throw new PluginCallException(ErrorCode.TIMEOUT, id, "deadline passed before the call was sent");
+    PluginPool first = pool;
+    CompletableFuture<PluginReply> reply = new CompletableFuture<>();
+    Thread.ofVirtual().name("plugin-wait-" + id).start(() -> {
+      PluginPool current = first;
+      try {
+        while (true) {
+          try {
+            PluginPool.Lease lease = current.acquire(effective);
+            PluginPool leased = current;
+            call(leased, lease, method, args, effective, traceparent).whenComplete((value, error) -> {
+              if (error != null) {
+                reply.completeExceptionally(error);
+              } else {
+                reply.complete(value);
+              }
+            });
+            return;
+          } catch (PluginPool.Replaced replaced) {
+            current = lookup(id); // re-registered while this call waited: the new version takes it
+          }
+        }
+      } catch (RunnerException | RuntimeException e) {
+        reply.completeExceptionally(e);
       }
-      return new PluginReply(lease.process().execute(method, args, effective, traceparent), lease.coldStart());
-    } catch (PluginCallException e) {
-      if (e.code() == ErrorCode.TIMEOUT) {
+    });
+    return reply;
+  }
+
+  /** One call on a leased slot; the slot is given back however the call ends. */
+  private static CompletableFuture<PluginReply> call(PluginPool pool, PluginPool.Lease lease, String method,
+                                                     ObjectNode args, Instant deadline, Optional<String> traceparent) {
+    CompletableFuture<ObjectNode> answer;
+    try {
+      answer = lease.process().executeAsync(method, args, deadline, traceparent);
+    } catch (RuntimeException e) {
+      pool.release(lease);
+      return CompletableFuture.failedFuture(e);
+    }
+    CompletableFuture<PluginReply> reply = new CompletableFuture<>();
+    answer.whenComplete((data, error) -> {
+      pool.release(lease);
+      if (error == null) {
+        reply.complete(new PluginReply(data, lease.coldStart()));
+        return;
+      }
+      if (error instanceof PluginCallException call && call.code() == ErrorCode.TIMEOUT) {
         PoolUpkeep.callTimedOut(pool, lease.instance());
       }
-      throw e;
-    } finally {
-      pool.release(lease);
-    }
+      reply.completeExceptionally(error);
+    });
+    return reply;
+  }
+
+  /** {@link #executeAsync}, waited for: for callers that have a thread to spare (the CLI, tests). */
+  public PluginReply execute(String id, String method, ObjectNode args, Optional<Instant> deadline,
+                             Optional<String> traceparent) throws RunnerException {
+    return RunnerException.await(executeAsync(id, method, args, deadline, traceparent));
   }
 
   public PluginReply execute(String id, String method, ObjectNode args) throws RunnerException {

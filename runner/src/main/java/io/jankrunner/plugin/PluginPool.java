@@ -146,16 +146,9 @@ final class PluginPool {
                 + quarantine.get() + " after " + crashes.crashesInWindow() + " crashes" + reason.map(r -> "; last: " + r)
                 .orElse(""));
           }
-          PluginInstance pick = instances.stream().filter(i -> i.takesCalls(manifest.runner().maxConcurrency()))
-              .min(Comparator.comparingInt(i -> i.inFlight)).orElse(null);
-          if (pick != null) {
-            pick.inFlight++;
-            pick.lastActiveNanos = System.nanoTime();
-            if (deadline.isAfter(pick.drainBy)) {
-              pick.drainBy = deadline;
-            }
-            Optional<Duration> cold = pick.readyNanos - since > 0 ? Optional.of(pick.process.coldStart()) : Optional.empty();
-            return new Lease(pick, pick.process, cold);
+          Lease lease = leaseLocked(deadline, since);
+          if (lease != null) {
+            return lease;
           }
           if (startFailures > failuresSeen && lastStartFailure != null) {
             throw new PluginStartException(id(), lastStartFailure.getMessage());
@@ -186,6 +179,38 @@ final class PluginPool {
       lock.unlock();
       events.flush();
     }
+  }
+
+  /**
+   * A slot on a warm instance if one is free right now, without waiting, starting or throwing:
+   * the common case of a call, taken without parking its thread. Empty means: ask {@link #acquire}.
+   */
+  Optional<Lease> tryAcquire(Instant deadline) {
+    lock.lock();
+    try {
+      if (replaced || closed || crashes.quarantined()) {
+        return Optional.empty();
+      }
+      return Optional.ofNullable(leaseLocked(deadline, System.nanoTime()));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Under the lock: a slot on the least-loaded instance that takes calls, or null. */
+  private Lease leaseLocked(Instant deadline, long since) {
+    PluginInstance pick = instances.stream().filter(i -> i.takesCalls(manifest.runner().maxConcurrency()))
+        .min(Comparator.comparingInt(i -> i.inFlight)).orElse(null);
+    if (pick == null) {
+      return null;
+    }
+    pick.inFlight++;
+    pick.lastActiveNanos = System.nanoTime();
+    if (deadline.isAfter(pick.drainBy)) {
+      pick.drainBy = deadline;
+    }
+    Optional<Duration> cold = pick.readyNanos - since > 0 ? Optional.of(pick.process.coldStart()) : Optional.empty();
+    return new Lease(pick, pick.process, cold);
   }
 
   /** A call has ended: its slot is free (busy or idle is a count, not a published state). */

@@ -11,6 +11,7 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.protocol.EphemeralCertificate;
@@ -49,6 +50,7 @@ final class PluginProcess {
   private final Process process;
   private final ManagedChannel channel;
   private final PluginServiceGrpc.PluginServiceBlockingStub stub;
+  private final PluginServiceGrpc.PluginServiceStub asyncStub;
   private final OutputDrain stdout;
   private final OutputDrain stderr;
   private final Duration coldStart;
@@ -61,6 +63,7 @@ final class PluginProcess {
     this.process = process;
     this.channel = channel;
     this.stub = PluginServiceGrpc.newBlockingStub(channel);
+    this.asyncStub = PluginServiceGrpc.newStub(channel);
     this.stdout = stdout;
     this.stderr = stderr;
     this.coldStart = coldStart;
@@ -202,39 +205,57 @@ final class PluginProcess {
   }
 
   /**
-   * One {@code Execute} call, bounded by {@code deadline}.
+   * One {@code Execute} call, bounded by {@code deadline}, on the asynchronous stub: no thread
+   * waits for the answer. The returned future completes on the channel's event loop (the channel
+   * has a direct executor), so what depends on it must be cheap or hop to another executor.
    *
-   * @throws PluginCallException PLUGIN_ERROR, PLUGIN_UNAVAILABLE or TIMEOUT
+   * @return the plugin's data, or a failed future with a {@link PluginCallException}:
+   *     PLUGIN_ERROR, PLUGIN_UNAVAILABLE, TIMEOUT, or INVALID_COMMAND for args it cannot carry
    */
-  ObjectNode execute(String method, ObjectNode args, Instant deadline, Optional<String> traceparent)
-      throws PluginCallException {
+  CompletableFuture<ObjectNode> executeAsync(String method, ObjectNode args, Instant deadline,
+                                             Optional<String> traceparent) {
     long remainingNanos = Duration.between(Instant.now(), deadline).toNanos();
     if (remainingNanos <= 0) {
-      throw new PluginCallException(ErrorCode.TIMEOUT, pluginId, "deadline passed before the call was sent");
+      return CompletableFuture.failedFuture(new PluginCallException(ErrorCode.TIMEOUT, pluginId,
+          "deadline passed before the call was sent"));
     }
     ExecuteRequest request;
     try {
       request = ExecuteRequest.newBuilder().setMethod(method).putAllArgs(JsonValues.toAnyMap(args)).build();
     } catch (IllegalArgumentException e) {
-      throw new PluginCallException(ErrorCode.INVALID_COMMAND, pluginId, "args: " + e.getMessage());
+      return CompletableFuture.failedFuture(new PluginCallException(ErrorCode.INVALID_COMMAND, pluginId,
+          "args: " + e.getMessage()));
     }
-    PluginServiceGrpc.PluginServiceBlockingStub call = stub.withDeadlineAfter(remainingNanos, TimeUnit.NANOSECONDS);
+    PluginServiceGrpc.PluginServiceStub call = asyncStub.withDeadlineAfter(remainingNanos, TimeUnit.NANOSECONDS);
     if (traceparent.isPresent()) {
       Metadata headers = new Metadata();
       headers.put(TRACEPARENT, traceparent.get());
       call = call.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
-    ExecuteResponse response;
-    try {
-      response = call.execute(request);
-    } catch (StatusRuntimeException e) {
-      throw translate(e.getStatus(), method, remainingNanos);
-    }
-    try {
-      return JsonValues.fromAnyMap(response.getDataMap());
-    } catch (IllegalArgumentException e) {
-      throw new PluginCallException(ErrorCode.PLUGIN_ERROR, pluginId, "plugin returned invalid data: " + e.getMessage());
-    }
+    CompletableFuture<ObjectNode> answer = new CompletableFuture<>();
+    call.execute(request, new StreamObserver<>() {
+      @Override
+      public void onNext(ExecuteResponse response) {
+        try {
+          answer.complete(JsonValues.fromAnyMap(response.getDataMap()));
+        } catch (IllegalArgumentException e) {
+          answer.completeExceptionally(new PluginCallException(ErrorCode.PLUGIN_ERROR, pluginId,
+              "plugin returned invalid data: " + e.getMessage()));
+        }
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        answer.completeExceptionally(translate(Status.fromThrowable(error), method, remainingNanos));
+      }
+
+      @Override
+      public void onCompleted() {
+        answer.completeExceptionally(new PluginCallException(ErrorCode.PLUGIN_ERROR, pluginId,
+            "plugin ended the call without an answer")); // a no-op once onNext completed it
+      }
+    });
+    return answer;
   }
 
   private PluginCallException translate(Status status, String method, long budgetNanos) {

@@ -20,10 +20,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import io.github.resilience4j.core.functions.CheckedSupplier;
+import java.util.function.Supplier;
 
 /**
  * resilience4j around every plugin call, one instance of each per plugin id:
@@ -33,6 +37,7 @@ import io.github.resilience4j.core.functions.CheckedSupplier;
  *
  * <p>The deadline is enforced by the call itself (the gRPC deadline), not a TimeLimiter
  * thread: the remaining time travels to the plugin, and no retry starts once it has passed.
+ * Nothing here waits for a call: the guards wrap its future.
  */
 public final class PluginGuards {
 
@@ -57,14 +62,18 @@ public final class PluginGuards {
   private final Duration bulkheadWait;
   private final Map<String, Bundle> bundles = new ConcurrentHashMap<>();
 
+  /** Where retries wait out their backoff: a timer, not a sleeping thread per call. */
+  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+      Thread.ofPlatform().name("plugin-retry").daemon(true).factory());
+
   public PluginGuards(Duration bulkheadWait) {
     this.bulkheadWait = bulkheadWait;
   }
 
-  /** One guarded unit of work: a single plugin call. */
+  /** One guarded unit of work: a single plugin call, started and not waited for. */
   @FunctionalInterface
   public interface Call<T> {
-    T run() throws RunnerException;
+    CompletableFuture<T> start();
   }
 
   /** Publishes every circuit breaker transition of every plugin (for status events). */
@@ -81,54 +90,74 @@ public final class PluginGuards {
   }
 
   /**
-   * Runs {@code call} under the plugin's guards.
+   * Runs {@code call} under the plugin's guards, without a thread waiting for it: the bulkhead
+   * permit is taken at once when one is free (a full bulkhead makes this thread wait, up to the
+   * bulkhead's wait: only overload parks a thread), the breaker is asked with
+   * {@code tryAcquirePermission} and told the outcome when the call completes, and a retry is
+   * scheduled after its backoff rather than slept for.
    *
    * @param attempts incremented for every attempt, so a failure still reports how many were made
-   * @throws RunnerException OVERLOADED when the bulkhead stays full, PLUGIN_UNAVAILABLE when the
-   *     circuit is open, TIMEOUT when the deadline passes, or the call's own error
+   * @return the call's value, or a failed future with a {@link RunnerException}: OVERLOADED when
+   *     the bulkhead stays full, PLUGIN_UNAVAILABLE when the circuit is open, TIMEOUT when the
+   *     deadline passes, or the call's own error
    */
-  public <T> T call(PluginManifest manifest, String method, Optional<Instant> deadline, AtomicInteger attempts,
-                    Call<T> call) throws RunnerException {
+  public <T> CompletableFuture<T> call(PluginManifest manifest, String method, Optional<Instant> deadline,
+                                       AtomicInteger attempts, Call<T> call) {
     String id = manifest.id();
     Bundle guards = bundle(manifest);
     Bulkhead bulkhead = guards.bulkhead();
     try {
       bulkhead.acquirePermission();
     } catch (BulkheadFullException e) {
-      throw new RunnerException(ErrorCode.OVERLOADED, id, "plugin " + id + " already has "
-          + bulkhead.getBulkheadConfig().getMaxConcurrentCalls() + " calls in flight (runner.max_concurrency × "
-          + "runner.max_instances)");
+      return CompletableFuture.failedFuture(new RunnerException(ErrorCode.OVERLOADED, id, "plugin " + id
+          + " already has " + bulkhead.getBulkheadConfig().getMaxConcurrentCalls() + " calls in flight "
+          + "(runner.max_concurrency × runner.max_instances)"));
     }
+    AtomicReference<RunnerException> last = new AtomicReference<>();
+    Supplier<CompletionStage<T>> attempt = () -> {
+      if (deadline.isPresent() && !Instant.now().isBefore(deadline.get())) {
+        RunnerException previous = last.get();
+        return CompletableFuture.failedFuture(new RunnerException(ErrorCode.TIMEOUT, id, "deadline passed after "
+            + attempts.get() + " attempt(s)" + (previous == null ? "" : "; last error: " + previous.getMessage())));
+      }
+      attempts.incrementAndGet();
+      try {
+        return call.start().whenComplete((ignored, error) -> {
+          if (RunnerException.unwrap(error) instanceof RunnerException runner) {
+            last.set(runner);
+          }
+        });
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    };
+    Retry retry = manifest.runner().idempotentMethods().contains(method) ? guards.retryIdempotent() : guards.retryOnce();
+    CompletableFuture<T> outcome = new CompletableFuture<>();
     try {
-      AtomicReference<RunnerException> last = new AtomicReference<>();
-      CheckedSupplier<T> attempt = () -> {
-        if (deadline.isPresent() && !Instant.now().isBefore(deadline.get())) {
-          RunnerException previous = last.get();
-          throw new RunnerException(ErrorCode.TIMEOUT, id, "deadline passed after " + attempts.get() + " attempt(s)"
-              + (previous == null ? "" : "; last error: " + previous.getMessage()));
-        }
-        attempts.incrementAndGet();
-        try {
-          return call.run();
-        } catch (RunnerException e) {
-          last.set(e);
-          throw e;
-        }
-      };
-      Retry retry = manifest.runner().idempotentMethods().contains(method) ? guards.retryIdempotent() : guards.retryOnce();
-      return Retry.decorateCheckedSupplier(retry, CircuitBreaker.decorateCheckedSupplier(guards.breaker(), attempt))
-          .get();
-    } catch (CallNotPermittedException e) {
-      throw new RunnerException(ErrorCode.PLUGIN_UNAVAILABLE, id, "circuit open for " + id
-          + ": too many recent failures; calls resume after " + DEFAULT_CIRCUIT_BREAKER.getWaitIntervalFunctionInOpenState()
-          .apply(1) + " ms");
-    } catch (RunnerException e) {
-      throw e;
-    } catch (Throwable e) {
-      throw new RunnerException(ErrorCode.INTERNAL, id, e.toString(), e);
-    } finally {
+      Retry.decorateCompletionStage(retry, scheduler, CircuitBreaker.decorateCompletionStage(guards.breaker(), attempt))
+          .get().whenComplete((value, error) -> {
+            bulkhead.onComplete();
+            if (error == null) {
+              outcome.complete(value);
+            } else {
+              outcome.completeExceptionally(asRunnerError(id, RunnerException.unwrap(error)));
+            }
+          });
+    } catch (RuntimeException e) {
       bulkhead.onComplete();
+      outcome.completeExceptionally(asRunnerError(id, e));
     }
+    return outcome;
+  }
+
+  private static RunnerException asRunnerError(String id, Throwable error) {
+    return switch (error) {
+      case RunnerException runner -> runner;
+      case CallNotPermittedException open -> new RunnerException(ErrorCode.PLUGIN_UNAVAILABLE, id, "circuit open for "
+          + id + ": too many recent failures; calls resume after "
+          + DEFAULT_CIRCUIT_BREAKER.getWaitIntervalFunctionInOpenState().apply(1) + " ms");
+      default -> new RunnerException(ErrorCode.INTERNAL, id, error.toString(), error);
+    };
   }
 
   /** The guards of one plugin, built once per registration (its manifest), not per call. */
@@ -193,15 +222,16 @@ public final class PluginGuards {
    * Retriable: the process could not be started (nothing ran), or it was unreachable and the
    * method is idempotent (it may have run). Plugin errors and timeouts are final.
    */
-  static boolean isRetriable(Throwable error, boolean idempotent) {
+  static boolean isRetriable(Throwable failure, boolean idempotent) {
+    Throwable error = RunnerException.unwrap(failure);
     if (error instanceof PluginStartException) {
       return true;
     }
     return idempotent && error instanceof RunnerException runner && runner.code() == ErrorCode.PLUGIN_UNAVAILABLE;
   }
 
-  private static boolean isOutage(Throwable error) {
-    return error instanceof RunnerException runner && runner.code() == ErrorCode.TIMEOUT;
+  private static boolean isOutage(Throwable failure) {
+    return RunnerException.unwrap(failure) instanceof RunnerException runner && runner.code() == ErrorCode.TIMEOUT;
   }
 
   /** The per-plugin bulkheads, for metrics. */
