@@ -47,6 +47,11 @@ final class WorkerCommand implements Callable<Integer> {
           + "finish (env JANK_MAX_IN_FLIGHT; default ${DEFAULT-VALUE}).")
   int maxInFlight;
 
+  @Option(names = "--execute-partitions", paramLabel = "N", defaultValue = "${env:JANK_EXECUTE_PARTITIONS:-12}",
+      description = "Partitions of the execute and results topics, when this worker creates them; existing topics "
+          + "are left as they are (env JANK_EXECUTE_PARTITIONS; default ${DEFAULT-VALUE}).")
+  int executePartitions;
+
   @Option(names = "--max-command-bytes", paramLabel = "N", defaultValue = "1048576",
       description = "Larger records are dead-lettered (default ${DEFAULT-VALUE}).")
   int maxCommandBytes;
@@ -66,7 +71,7 @@ final class WorkerCommand implements Callable<Integer> {
         workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(), mode, exactlyOnce, kafka.topics(),
         consumers, maxInFlight, maxCommandBytes, WorkerConfig.DEFAULT_HEARTBEAT, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
         stateDir != null ? stateDir : PluginManagerConfig.defaultStateDir(), WorkerConfig.DEFAULT_MAX_POLL_INTERVAL)
-        .withKafkaClient(kafka.properties());
+        .withKafkaClient(kafka.properties()).withExecutePartitions(executePartitions);
     if (http != null && !http.isBlank()) {
       config = config.withHttp(HttpAddress.parse(http), ApiTokens.fromEnvironment(System.getenv()));
     }

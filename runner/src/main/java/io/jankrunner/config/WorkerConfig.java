@@ -18,11 +18,14 @@ import java.util.Optional;
  * @param kafkaClient the user's Kafka client properties, laid over every client's defaults
  * @param http where the HTTP API, metrics and health endpoints listen; off when empty
  * @param httpTokens the bearer tokens the HTTP API accepts
+ * @param executePartitions partitions of the execute and results topics when this worker creates
+ *     them (an existing topic is left as it is)
  */
 public record WorkerConfig(String bootstrapServers, Path pluginsDir, String workerId, Mode mode, boolean exactlyOnce,
                            Topics topics, int consumers, int maxInFlight, int maxCommandBytes, Duration heartbeatInterval,
                            Duration shutdownGrace, Path stateDir, Duration maxPollInterval,
-                           KafkaClientProperties kafkaClient, Optional<InetSocketAddress> http, ApiTokens httpTokens) {
+                           KafkaClientProperties kafkaClient, Optional<InetSocketAddress> http, ApiTokens httpTokens,
+                           int executePartitions) {
 
   /** How execute commands are consumed. */
   public enum Mode {
@@ -37,6 +40,7 @@ public record WorkerConfig(String bootstrapServers, Path pluginsDir, String work
   public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(5);
   public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(20);
   public static final Duration DEFAULT_MAX_POLL_INTERVAL = Duration.ofMinutes(5);
+  public static final int DEFAULT_EXECUTE_PARTITIONS = 12;
 
   /** Without client properties and without HTTP. */
   public WorkerConfig(String bootstrapServers, Path pluginsDir, String workerId, Mode mode, boolean exactlyOnce,
@@ -44,18 +48,25 @@ public record WorkerConfig(String bootstrapServers, Path pluginsDir, String work
                       Duration shutdownGrace, Path stateDir, Duration maxPollInterval) {
     this(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight, maxCommandBytes,
         heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, KafkaClientProperties.NONE, Optional.empty(),
-        ApiTokens.NONE);
+        ApiTokens.NONE, DEFAULT_EXECUTE_PARTITIONS);
   }
 
   public WorkerConfig withKafkaClient(KafkaClientProperties properties) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
-        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, properties, http, httpTokens);
+        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, properties, http, httpTokens,
+        executePartitions);
   }
 
   public WorkerConfig withHttp(InetSocketAddress address, ApiTokens tokens) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, Optional.of(address),
-        tokens);
+        tokens, executePartitions);
+  }
+
+  public WorkerConfig withExecutePartitions(int partitions) {
+    return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
+        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, http, httpTokens,
+        partitions);
   }
 
   public WorkerConfig {
@@ -67,6 +78,9 @@ public record WorkerConfig(String bootstrapServers, Path pluginsDir, String work
     }
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("max in-flight must be at least 1");
+    }
+    if (executePartitions < 1) {
+      throw new IllegalArgumentException("the execute topic needs at least one partition");
     }
   }
 }

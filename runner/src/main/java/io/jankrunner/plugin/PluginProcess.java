@@ -157,7 +157,7 @@ final class PluginProcess {
     } else {
       builder = NettyChannelBuilder.forAddress(tcpAddress(handshake.address())).channelType(EpollSocketChannel.class);
     }
-    // directExecutor: responses are handed straight to the waiting caller, no extra thread hop.
+    // directExecutor: answers complete the caller's future on the event loop, no extra thread hop.
     // The authority is the name in go-plugin's (and our) auto-mTLS certificates.
     builder.eventLoopGroup(eventLoop).overrideAuthority(EphemeralCertificate.HOST_NAME);
     if (tls.isPresent()) {
@@ -165,7 +165,9 @@ final class PluginProcess {
     } else {
       builder.usePlaintext();
     }
-    return builder.directExecutor().maxInboundMessageSize(64 * 1024 * 1024).build();
+    // disableRetry: the guards retry what may be retried (by idempotent_methods); gRPC's own
+    // transparent retries would only buffer every call's messages for nothing.
+    return builder.directExecutor().disableRetry().maxInboundMessageSize(64 * 1024 * 1024).build();
   }
 
   private static InetSocketAddress tcpAddress(String address) {

@@ -73,7 +73,7 @@ public final class Worker implements AutoCloseable {
     this.config = config.withKafkaClient(clients);
     try (Admin admin = Admin.create(config.kafkaClient().applyTo(
         Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers())))) {
-      TopicSetup.ensure(admin, config.topics(), 12);
+      TopicSetup.ensure(admin, config.topics(), config.executePartitions());
     }
     this.producer = clients.created(new KafkaProducer<>(producerConfig(Optional.empty()), new ByteArraySerializer(),
         new ByteArraySerializer()));

@@ -1,7 +1,12 @@
 package io.jankrunner.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -21,12 +26,13 @@ import java.util.Map;
  *       → producer service around the same Go plugin (what a worker could cost at best).
  * </ul>
  *
- * <p>Latency: p50/p99 at 100 and 1,000 commands/s for S seconds each (echo floor and both worker
+ * <p>Latency: p50/p99 at 100 and 1,000 commands/s for S seconds each (both floors and both worker
  * modes). Throughput: the highest offered rate whose p99 stays under 100 ms with every command
  * answered, from a quick probe and then 3 measured repeats of full-length phases (10 s) around
  * it; the median is reported. Each worker runs as users run it ({@code scripts/runner worker}) in its
  * own JVM, whose CPU per command is read from {@code /proc}. {@code --quick}: 3 s phases and one
- * repeat. {@code BENCH_SYSTEMS=floor,share} runs a subset; {@code BENCH_P99_LIMIT_MS} moves the
+ * repeat. {@code BENCH_SYSTEMS=floor,share} runs a subset; {@code BENCH_AUTO_MTLS=true} keeps the
+ * example's mTLS for the workers (the floors are plaintext); {@code BENCH_P99_LIMIT_MS} moves the
  * 100 ms limit. The last line printed is one JSON object with every figure.
  */
 public final class E2eBench {
@@ -39,6 +45,7 @@ public final class E2eBench {
   private final Duration phaseLength;
   private final Duration probeLength;
   private final int repeats;
+  private Path workerPlugins;
 
   private E2eBench(String bootstrap, Path plugins, int latencySeconds, boolean quick) {
     this.bootstrap = bootstrap;
@@ -72,11 +79,14 @@ public final class E2eBench {
       for (String system : systems) {
         try (BenchTarget target = target(system)) {
           load.run(target, 500, Duration.ofSeconds(3)); // warm-up, not reported
-          if (!system.equals("pipeline")) {
-            latency(load, target, figures);
-          }
+          latency(load, target, figures);
           throughput(load, target, figures);
         }
+      }
+    }
+    if (workerPlugins != null) {
+      try (var paths = Files.walk(workerPlugins)) {
+        paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
       }
     }
     ratios(systems, figures);
@@ -89,9 +99,34 @@ public final class E2eBench {
     return switch (system) {
       case "floor" -> new EchoFloor(bootstrap);
       case "pipeline" -> new PipelineFloor(bootstrap, plugins.resolve("hello-go"));
-      case "share", "group" -> new WorkerProcess(bootstrap, plugins.getParent(), system);
+      case "share", "group" -> new WorkerProcess(bootstrap, plugins.getParent(), workerPlugins(), system);
       default -> throw new IllegalArgumentException("unknown system " + system + " (floor, pipeline, share, group)");
     };
+  }
+
+  /**
+   * The plugins directory the workers use: the Go example as built, with its {@code auto_mtls}
+   * turned off unless {@code BENCH_AUTO_MTLS=true}, because the floors speak plaintext gRPC to
+   * the same binary: like is compared with like (mTLS costs both sides CPU on every call).
+   */
+  private Path workerPlugins() throws IOException {
+    if (workerPlugins != null) {
+      return workerPlugins;
+    }
+    boolean mtls = Boolean.parseBoolean(System.getenv().getOrDefault("BENCH_AUTO_MTLS", "false"));
+    Path dir = Files.createTempDirectory("bench-plugins");
+    Path copy = Files.createDirectories(dir.resolve("hello-go/bin"));
+    Files.copy(plugins.resolve("hello-go/bin/hello-world"), copy.resolve("hello-world"),
+        StandardCopyOption.COPY_ATTRIBUTES);
+    ObjectNode manifest = (ObjectNode) JSON.readTree(plugins.resolve("hello-go/plugin.json").toFile());
+    manifest.put("auto_mtls", mtls && manifest.path("auto_mtls").asBoolean());
+    JSON.writeValue(dir.resolve("hello-go/plugin.json").toFile(), manifest);
+    for (Path path : List.of(dir, dir.resolve("hello-go"), copy)) {
+      Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxr-xr-x")); // the plugin user reads it
+    }
+    System.out.printf(Locale.ROOT, "workers call the Go example with auto_mtls %s%n", manifest.get("auto_mtls"));
+    workerPlugins = dir;
+    return dir;
   }
 
   private void latency(LoadPhases load, BenchTarget target, Map<String, Object> figures) throws Exception {
@@ -147,9 +182,21 @@ public final class E2eBench {
     figures.put("pipeline_ratio", ratio(best, (int) figures.get("pipeline_floor_throughput")));
     figures.put("share_vs_group_ratio", ratio((int) figures.get("share_throughput"),
         (int) figures.get("group_throughput")));
+    // The same latencies over the pipeline floor: what the runner adds to a service that also
+    // calls a plugin process (the echo floor calls none).
+    figures.put("p50_vs_pipeline_ratio", ratio(worseP50, (double) figures.get("pipeline_p50_ms")));
+    figures.put("p99_vs_pipeline_ratio", ratio(worseP99, (double) figures.get("pipeline_p99_ms")));
+    for (String mode : List.of("share", "group")) {
+      figures.put(mode + "_100_p50_ratio", ratio((double) figures.get(mode + "_100_p50_ms"),
+          (double) figures.get("floor_100_p50_ms")));
+      figures.put(mode + "_100_p99_ratio", ratio((double) figures.get(mode + "_100_p99_ms"),
+          (double) figures.get("floor_100_p99_ms")));
+    }
     System.out.printf(Locale.ROOT, "runner / echo floor at 1000/s: p50 %s×  p99 %s× (worse mode); best mode's"
             + " throughput %s× the echo floor, %s× the pipeline floor%n", figures.get("p50_ratio"),
         figures.get("p99_ratio"), figures.get("throughput_ratio"), figures.get("pipeline_ratio"));
+    System.out.printf(Locale.ROOT, "runner / pipeline floor at 1000/s: p50 %s×  p99 %s× (worse mode)%n",
+        figures.get("p50_vs_pipeline_ratio"), figures.get("p99_vs_pipeline_ratio"));
   }
 
   /** {@code a / b} rounded, or null (JSON null) when {@code b} is 0: no rate was sustained. */

@@ -25,12 +25,12 @@ final class WorkerProcess implements BenchTarget {
   private final Process process;
   private final Path log;
 
-  WorkerProcess(String bootstrap, Path repo, String mode) throws Exception {
+  WorkerProcess(String bootstrap, Path repo, Path pluginsDir, String mode) throws Exception {
     this.mode = mode;
     log = Files.createTempFile("bench-worker-" + mode, ".log");
     ProcessBuilder builder = new ProcessBuilder("bash", repo.resolve("scripts/runner").toString(), "worker",
         "--worker-id", "bench-" + mode, "--topic-prefix", topics.prefix(), "--mode", mode,
-        "--plugins-dir", repo.resolve("plugins").toString())
+        "--plugins-dir", pluginsDir.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
     builder.environment().put("JANK_LOG_LEVEL", "INFO"); // its "consuming" line says it is ready
