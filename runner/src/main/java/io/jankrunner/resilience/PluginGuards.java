@@ -62,9 +62,12 @@ public final class PluginGuards {
   private final Duration bulkheadWait;
   private final Map<String, Bundle> bundles = new ConcurrentHashMap<>();
 
-  /** Where retries wait out their backoff: a timer, not a sleeping thread per call. */
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
-      Thread.ofPlatform().name("plugin-retry").daemon(true).factory());
+  /**
+   * Where retries wait out their backoff: one timer for the JVM (a daemon that only schedules;
+   * the attempts it starts do not wait), not a sleeping thread per call.
+   */
+  private static final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+      Thread.ofPlatform().name("plugin-retry-timer").daemon(true).factory());
 
   public PluginGuards(Duration bulkheadWait) {
     this.bulkheadWait = bulkheadWait;
