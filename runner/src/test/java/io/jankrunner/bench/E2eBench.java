@@ -45,6 +45,7 @@ public final class E2eBench {
   private final Duration phaseLength;
   private final Duration probeLength;
   private final int repeats;
+  private final Duration warmUpLength;
   private Path workerPlugins;
 
   private E2eBench(String bootstrap, Path plugins, int latencySeconds, boolean quick) {
@@ -54,6 +55,7 @@ public final class E2eBench {
     this.phaseLength = Duration.ofSeconds(quick ? 3 : 10);
     this.probeLength = Duration.ofSeconds(quick ? 2 : 3);
     this.repeats = quick ? 1 : 3;
+    this.warmUpLength = Duration.ofSeconds(quick ? 5 : 20);
   }
 
   public static void main(String[] args) throws Exception {
@@ -78,7 +80,10 @@ public final class E2eBench {
     try (LoadPhases load = new LoadPhases(bootstrap)) {
       for (String system : systems) {
         try (BenchTarget target = target(system)) {
-          load.run(target, 500, Duration.ofSeconds(3)); // warm-up, not reported
+          // Warm-up, not reported: long enough for a fresh worker JVM's JIT to compile the hot
+          // path (with 3 s at 500/s its C2 compiler was still busy through the latency phases,
+          // which then measured compilation as much as the worker), and alike for every system.
+          load.run(target, 1000, warmUpLength);
           latency(load, target, figures);
           throughput(load, target, figures);
         }
