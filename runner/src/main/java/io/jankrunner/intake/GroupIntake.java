@@ -165,20 +165,9 @@ final class GroupIntake implements Intake {
         return CompletableFuture.completedFuture(new Completion(track, slot, handled.outputs(),
             error -> handler.fallback(record, handled, error), false));
       }
-      return writer.sendAll(handled.outputs())
-          .thenApply(ignored -> new Completion(track, slot, List.of(), null, false))
-          // Not on the producer's I/O thread, which runs send callbacks and must never wait on a send.
-          .exceptionallyComposeAsync(error -> {
-            log.warn("outputs of {}-{}@{} not published: {}", record.topic(), record.partition(), record.offset(),
-                error.toString());
-            return writer.send(handler.fallback(record, handled, error))
-                .thenApply(ignored -> new Completion(track, slot, List.of(), null, false))
-                .exceptionally(fallbackError -> {
-                  log.error("neither the outputs of {}-{}@{} nor their replacement could be written: {}",
-                      record.topic(), record.partition(), record.offset(), fallbackError.toString());
-                  return new Completion(track, slot, List.of(), null, true);
-                });
-          }, workers);
+      return handler.publish(writer, record, handled, workers)
+          .thenApply(written -> new Completion(track, slot, List.of(), null, false))
+          .exceptionally(neither -> new Completion(track, slot, List.of(), null, true));
     }).exceptionally(error -> {
       log.error("record {}-{}@{} could not be handled; it will be read again", record.topic(), record.partition(),
           record.offset(), error);

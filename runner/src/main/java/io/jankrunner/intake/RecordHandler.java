@@ -9,6 +9,7 @@ import io.jankrunner.command.CommandType;
 import io.jankrunner.config.Topics;
 import io.jankrunner.dispatch.Delivery;
 import io.jankrunner.dispatch.Dispatcher;
+import io.jankrunner.result.KafkaWriter;
 import io.jankrunner.result.OutputRecords;
 import io.jankrunner.result.Result;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InvalidTopicException;
@@ -164,6 +167,33 @@ final class RecordHandler {
     forget(handled);
     return OutputRecords.deadLetter(topics, record, ErrorCode.INTERNAL.name(), "result could not be published: "
         + error, workerId);
+  }
+
+  /**
+   * Writes what {@code handled} says to write; when that fails, its {@link #fallback} instead.
+   * The fallback is sent on {@code executor}, not on the producer's I/O thread, which runs send
+   * callbacks and must never wait on a send.
+   *
+   * @return the fallback written in place of the outputs, or empty when the outputs were written;
+   *     a failed future when neither could be
+   */
+  CompletableFuture<Optional<ProducerRecord<byte[], byte[]>>> publish(KafkaWriter writer,
+                                                                      ConsumerRecord<byte[], byte[]> record,
+                                                                      Handled handled, Executor executor) {
+    return writer.sendAll(handled.outputs()).thenApply(ignored -> Optional.<ProducerRecord<byte[], byte[]>>empty())
+        .exceptionallyComposeAsync(error -> {
+          log.warn("outputs of {}-{}@{} not published: {}", record.topic(), record.partition(), record.offset(),
+              error.toString());
+          ProducerRecord<byte[], byte[]> replacement = fallback(record, handled, error);
+          return writer.send(replacement).handle((ignored, fallbackError) -> {
+            if (fallbackError != null) {
+              log.error("neither the outputs of {}-{}@{} nor their replacement could be written: {}",
+                  record.topic(), record.partition(), record.offset(), fallbackError.toString());
+              throw new CompletionException(fallbackError);
+            }
+            return Optional.of(replacement);
+          });
+        }, executor);
   }
 
   /**

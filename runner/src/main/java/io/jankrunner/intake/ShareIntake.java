@@ -205,17 +205,11 @@ final class ShareIntake implements Intake {
     }
     AcknowledgeType done = handled.outcome() == RecordHandler.Outcome.ANSWERED
         ? AcknowledgeType.ACCEPT : AcknowledgeType.REJECT;
-    // The fallback is not sent from the producer's I/O thread, which must never wait on a send.
-    return writer.sendAll(handled.outputs()).thenApply(ignored -> done).exceptionallyComposeAsync(error -> {
-      // Too large for the broker: a small error result instead; unwritable: the record to the DLQ.
-      log.warn("outputs of {}-{}@{} not published: {}", record.topic(), record.partition(), record.offset(),
-          error.toString());
-      ProducerRecord<byte[], byte[]> fallback = handler.fallback(record, handled, error);
-      AcknowledgeType type = handler.isDeadLetter(fallback) ? AcknowledgeType.REJECT : done;
-      return writer.send(fallback)
-          .thenApply(ignored -> type)
-          .exceptionally(fallbackError -> AcknowledgeType.RELEASE);
-    }, workers);
+    // Too large for the broker: a small error result instead; unwritable: the record to the DLQ
+    // (REJECT); neither written: another delivery will try again (RELEASE).
+    return handler.publish(writer, record, handled, workers)
+        .thenApply(fallback -> fallback.filter(handler::isDeadLetter).isPresent() ? AcknowledgeType.REJECT : done)
+        .exceptionally(neither -> AcknowledgeType.RELEASE);
   }
 
 
