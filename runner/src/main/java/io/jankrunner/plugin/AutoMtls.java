@@ -41,12 +41,16 @@ final class AutoMtls {
     String field = handshake.serverCert().orElseThrow(() -> new IllegalArgumentException(
         "plugin.json sets auto_mtls, but the handshake has no server certificate (sixth field):"
             + " the plugin does not do auto-mTLS"));
-    X509Certificate pinned = EphemeralCertificate.parseHandshakeField(field);
+    return pinnedContext(EphemeralCertificate.parseHandshakeField(field), client);
+  }
+
+  /** A client TLS context that trusts only {@code pinned} and presents {@code own}; also used by the warm-up. */
+  static SslContext pinnedContext(X509Certificate pinned, EphemeralCertificate own) throws SSLException {
     // The JDK's TLS, not the bundled BoringSSL: go-plugin's certificates are ECDSA P-521, whose
     // signature scheme BoringSSL does not offer by default, so a Go plugin would refuse the handshake.
     return GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK)
         .trustManager(pinned)
-        .keyManager(client.privateKey(), client.certificate())
+        .keyManager(own.privateKey(), own.certificate())
         .build();
   }
 

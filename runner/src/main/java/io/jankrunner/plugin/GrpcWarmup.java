@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -11,8 +12,12 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import io.jankrunner.protocol.EphemeralCertificate;
 import io.jankrunner.protocol.JsonValues;
 import io.jankrunner.proto.ExecuteRequest;
 import io.jankrunner.proto.ExecuteResponse;
@@ -32,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * conversion (measured with {@code scripts/bench calls}: {@code first_call_ms}). One call to a
  * throwaway server on a private unix socket, the same transport, stub and conversions as a real
  * call, on a daemon thread, so nothing waits for it.
+ *
+ * <p>Then one mutual-TLS health check over a second throwaway server, set up as an auto-mTLS
+ * plugin is (ephemeral certificates both ways, the client pinned to the server's, the JDK
+ * provider): the first TLS handshake in a JVM initialises the JDK's TLS stack, its EC code and
+ * Netty's SSL handler, which otherwise lands on the first {@code auto_mtls} cold start.
  */
 public final class GrpcWarmup {
 
@@ -71,6 +81,9 @@ public final class GrpcWarmup {
       JsonValues.fromAnyMap(response.getDataMap());
       stub.withDeadlineAfter(10, TimeUnit.SECONDS).healthCheck(HealthCheckRequest.getDefaultInstance());
       log.debug("gRPC call path warmed in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+      long tlsStart = System.nanoTime();
+      warmTls(dir.resolve("warmup-tls.sock"), loop);
+      log.debug("auto-mTLS path warmed in {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - tlsStart));
     } catch (IOException | RuntimeException e) {
       log.debug("gRPC warm-up failed (the first plugin call will be slower): {}", e.toString());
     } finally {
@@ -83,8 +96,35 @@ public final class GrpcWarmup {
       loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       if (dir != null) {
         dir.resolve("warmup.sock").toFile().delete();
+        dir.resolve("warmup-tls.sock").toFile().delete();
         dir.toFile().delete();
       }
+    }
+  }
+
+  /** One health check over mutual TLS, shaped as {@link AutoMtls} talks to a plugin. */
+  static void warmTls(Path socketPath, EventLoopGroup loop) throws IOException {
+    EphemeralCertificate serverCert = EphemeralCertificate.generate();
+    EphemeralCertificate clientCert = EphemeralCertificate.generate();
+    DomainSocketAddress socket = new DomainSocketAddress(socketPath.toString());
+    Server server = NettyServerBuilder.forAddress(socket).channelType(EpollServerDomainSocketChannel.class)
+        .bossEventLoopGroup(loop).workerEventLoopGroup(loop).directExecutor()
+        .sslContext(GrpcSslContexts.configure(
+                SslContextBuilder.forServer(serverCert.privateKey(), serverCert.certificate()), SslProvider.JDK)
+            .trustManager(clientCert.certificate()).clientAuth(ClientAuth.REQUIRE).build())
+        .addService(new Echo()).build().start();
+    ManagedChannel channel = null;
+    try {
+      channel = NettyChannelBuilder.forAddress(socket).channelType(EpollDomainSocketChannel.class)
+          .eventLoopGroup(loop).overrideAuthority(EphemeralCertificate.HOST_NAME)
+          .sslContext(AutoMtls.pinnedContext(serverCert.certificate(), clientCert)).directExecutor().build();
+      PluginServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .healthCheck(HealthCheckRequest.getDefaultInstance());
+    } finally {
+      if (channel != null) {
+        channel.shutdownNow();
+      }
+      server.shutdownNow();
     }
   }
 
