@@ -44,9 +44,18 @@ public record EphemeralCertificate(X509Certificate certificate, PrivateKey priva
   private static final SecureRandom RANDOM = new SecureRandom();
 
   public static EphemeralCertificate generate() {
+    return generate("secp256r1", "SHA256withECDSA");
+  }
+
+  /**
+   * The same shape on another curve: go-plugin's own certificates are P-521 signed with
+   * SHA-512 ({@code generate("secp521r1", "SHA512withECDSA")}), which the worker's TLS warm-up
+   * uses so the JDK's P-521 code is loaded before the first Go plugin's handshake.
+   */
+  public static EphemeralCertificate generate(String curve, String signatureAlgorithm) {
     try {
       KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-      generator.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
+      generator.initialize(new ECGenParameterSpec(curve), RANDOM);
       KeyPair keys = generator.generateKeyPair();
       X500Name name = new X500Name("CN=" + HOST_NAME + ",O=jank-runner");
       Instant now = Instant.now();
@@ -60,7 +69,7 @@ public record EphemeralCertificate(X509Certificate certificate, PrivateKey priva
       builder.addExtension(Extension.subjectAlternativeName, false,
           new GeneralNames(new GeneralName(GeneralName.dNSName, HOST_NAME)));
       X509Certificate certificate = new JcaX509CertificateConverter()
-          .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
+          .getCertificate(builder.build(new JcaContentSignerBuilder(signatureAlgorithm).build(keys.getPrivate())));
       return new EphemeralCertificate(certificate, keys.getPrivate());
     } catch (GeneralSecurityException | OperatorCreationException | java.io.IOException e) {
       throw new IllegalStateException("could not generate an auto-mTLS certificate: " + e.getMessage(), e);

@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * call, on a daemon thread, so nothing waits for it.
  *
  * <p>Then one mutual-TLS health check over a second throwaway server, set up as an auto-mTLS
- * plugin is (ephemeral certificates both ways, the client pinned to the server's, the JDK
+ * plugin is (ephemeral certificates both ways, the server's P-521 like go-plugin's, the client pinned to the server's, the JDK
  * provider): the first TLS handshake in a JVM initialises the JDK's TLS stack, its EC code and
  * Netty's SSL handler, which otherwise lands on the first {@code auto_mtls} cold start.
  */
@@ -104,7 +104,8 @@ public final class GrpcWarmup {
 
   /** One health check over mutual TLS, shaped as {@link AutoMtls} talks to a plugin. */
   static void warmTls(Path socketPath, EventLoopGroup loop) throws IOException {
-    EphemeralCertificate serverCert = EphemeralCertificate.generate();
+    // The server's certificate as go-plugin makes a plugin's (P-521, SHA-512), ours as AutoMtls does.
+    EphemeralCertificate serverCert = EphemeralCertificate.generate("secp521r1", "SHA512withECDSA");
     EphemeralCertificate clientCert = EphemeralCertificate.generate();
     DomainSocketAddress socket = new DomainSocketAddress(socketPath.toString());
     Server server = NettyServerBuilder.forAddress(socket).channelType(EpollServerDomainSocketChannel.class)
