@@ -11,8 +11,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The package rules a reader relies on: no package cycles (a command goes down from intake to
- * dispatch to the plugin manager, never back up), Kafka only where records are read and
- * written, gRPC only in the plugin package.
+ * dispatch to the plugin manager, never back up), none among the plugin host's sub-packages
+ * either (the facade uses them, they never use the facade), Kafka only where records are read
+ * and written, gRPC only in the plugin client ({@code plugin.grpc}).
  */
 class ArchitectureTest {
 
@@ -30,6 +31,19 @@ class ArchitectureTest {
   }
 
   @Test
+  void pluginSubPackagesHaveNoCycles() {
+    slices().matching("io.jankrunner.plugin.(*)..").should().beFreeOfCycles().check(classes);
+  }
+
+  @Test
+  void pluginSubPackagesDoNotUseTheFacade() {
+    noClasses().that().resideInAPackage("io.jankrunner.plugin.*..")
+        .should().dependOnClassesThat().resideInAPackage("io.jankrunner.plugin")
+        .because("the manager is built from the sub-packages; a sub-package that used it would close a cycle")
+        .check(classes);
+  }
+
+  @Test
   void onlyTheKafkaFacingPackagesImportKafka() {
     noClasses().that().resideOutsideOfPackages("io.jankrunner.intake..", "io.jankrunner.result..",
             "io.jankrunner.registry..", "io.jankrunner.worker..", "io.jankrunner.cli..", "io.jankrunner.config..",
@@ -40,8 +54,8 @@ class ArchitectureTest {
   }
 
   @Test
-  void onlyThePluginPackageSpeaksGrpc() {
-    noClasses().that().resideOutsideOfPackages("io.jankrunner.plugin..", "io.jankrunner.sdk..",
+  void onlyThePluginClientSpeaksGrpc() {
+    noClasses().that().resideOutsideOfPackages("io.jankrunner.plugin.grpc..", "io.jankrunner.sdk..",
             "io.jankrunner.proto..", "io.jankrunner.protocol..")
         .should().dependOnClassesThat().resideInAPackage("io.grpc..")
         .because("plugin processes are the only gRPC peers")

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jankrunner.plugin.manifest.PluginId;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,7 +24,6 @@ public final class CommandParser {
   public static final int DEFAULT_MAX_BYTES = 1024 * 1024;
   public static final String DEFAULT_REPLY_TO = "runner.results";
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
-  private static final Pattern PLUGIN_ID = Pattern.compile("[A-Za-z][A-Za-z0-9_-]*(\\.[A-Za-z0-9][A-Za-z0-9_-]*)+");
   private static final Pattern METHOD = Pattern.compile("[A-Za-z0-9._/:-]{1,128}");
   // Kafka's legal topic names.
   private static final Pattern TOPIC = Pattern.compile("[A-Za-z0-9._-]{1,249}");
@@ -91,7 +91,7 @@ public final class CommandParser {
     if (type.needsPlugin() && plugin.isEmpty()) {
       throw new InvalidCommandException("missing 'plugin' for " + type.jsonName());
     }
-    if (plugin.isPresent() && !PLUGIN_ID.matcher(plugin.get()).matches()) {
+    if (plugin.isPresent() && !PluginId.isValid(plugin.get())) {
       throw new InvalidCommandException("invalid 'plugin' id '" + abbreviate(plugin.get()) + "'");
     }
     Optional<String> method = text(root, "method");

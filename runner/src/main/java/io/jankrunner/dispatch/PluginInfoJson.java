@@ -3,7 +3,7 @@ package io.jankrunner.dispatch;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jankrunner.plugin.PluginInfo;
+import io.jankrunner.plugin.api.PluginInfo;
 
 /** A plugin's {@link PluginInfo} as JSON, for results and the CLI. */
 public final class PluginInfoJson {

@@ -12,7 +12,7 @@ import io.jankrunner.command.Command;
 import io.jankrunner.command.CommandParser;
 import io.jankrunner.command.CommandType;
 import io.jankrunner.dispatch.Delivery;
-import io.jankrunner.plugin.PluginInfo;
+import io.jankrunner.plugin.api.PluginInfo;
 import io.jankrunner.result.Result;
 import java.io.IOException;
 import java.time.Instant;

@@ -2,8 +2,8 @@ package io.jankrunner.http;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jankrunner.plugin.PluginInfo;
-import io.jankrunner.plugin.PluginManifest;
+import io.jankrunner.plugin.api.PluginInfo;
+import io.jankrunner.plugin.manifest.PluginManifest;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;

@@ -1,11 +1,30 @@
 package io.jankrunner.plugin;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
-import io.jankrunner.plugin.DiscoveredPlugin.Availability;
+import io.jankrunner.plugin.api.BuildFailedException;
+import io.jankrunner.plugin.api.BuildResult;
+import io.jankrunner.plugin.api.PluginCallException;
+import io.jankrunner.plugin.api.PluginInfo;
+import io.jankrunner.plugin.api.PluginNotFoundException;
+import io.jankrunner.plugin.api.PluginReply;
+import io.jankrunner.plugin.api.PluginStartException;
+import io.jankrunner.plugin.api.PluginStateListener;
+import io.jankrunner.plugin.build.PluginBuilder;
+import io.jankrunner.plugin.grpc.PluginChannels;
+import io.jankrunner.plugin.grpc.PluginProcess;
+import io.jankrunner.plugin.isolation.Isolation;
+import io.jankrunner.plugin.isolation.PluginEnvironment;
+import io.jankrunner.plugin.manifest.DiscoveredPlugin;
+import io.jankrunner.plugin.manifest.DiscoveredPlugin.Availability;
+import io.jankrunner.plugin.manifest.PluginDiscovery;
+import io.jankrunner.plugin.manifest.PluginId;
+import io.jankrunner.plugin.manifest.PluginManifest;
+import io.jankrunner.plugin.pool.PluginPool;
+import io.jankrunner.plugin.pool.StateEvents;
+import io.jankrunner.plugin.process.ProcessJournal;
+import io.jankrunner.plugin.process.ProcessSpawner;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -24,8 +43,8 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -49,7 +68,7 @@ public final class PluginManager implements AutoCloseable {
   private final ProcessJournal journal;
   private final ProcessSpawner spawner;
   private final PluginBuilder builder;
-  private final EventLoopGroup eventLoop;
+  private final PluginChannels channels;
   private final Map<String, PluginPool> registered = new ConcurrentHashMap<>();
   private static final Duration UPKEEP_INTERVAL = Duration.ofMillis(250);
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
@@ -68,8 +87,7 @@ public final class PluginManager implements AutoCloseable {
     this.spawner = new ProcessSpawner(journal);
     this.builder = new PluginBuilder(spawner, PluginEnvironment.forBuild(config.hostEnvironment()),
         config.buildTimeout());
-    // One small event loop serves every plugin channel; answers complete the callers' futures here.
-    this.eventLoop = new EpollEventLoopGroup(2, Thread.ofPlatform().name("plugin-grpc-", 0).daemon(true).factory());
+    this.channels = new PluginChannels();
     scheduler.scheduleWithFixedDelay(this::upkeep, UPKEEP_INTERVAL.toMillis(), UPKEEP_INTERVAL.toMillis(),
         TimeUnit.MILLISECONDS);
   }
@@ -139,7 +157,7 @@ public final class PluginManager implements AutoCloseable {
           + plugin.reason().orElse(plugin.availability().jsonName()));
     }
     PluginManifest manifest = plugin.manifest().orElseThrow();
-    PluginPool fresh = new PluginPool(manifest, plugin.directory(), plugin.binary().orElseThrow(), config, events,
+    PluginPool fresh = new PluginPool(manifest, plugin.directory(), plugin.binary().orElseThrow(), config.poolSettings(), events,
         this::launch, clock, scheduler);
     PluginPool current = registered.get(id);
     if (current != null) {
@@ -290,7 +308,7 @@ public final class PluginManager implements AutoCloseable {
         return;
       }
       if (error instanceof PluginCallException call && call.code() == ErrorCode.TIMEOUT) {
-        PoolUpkeep.callTimedOut(pool, lease.instance());
+        pool.callTimedOut(lease);
       }
       reply.completeExceptionally(error);
     });
@@ -345,8 +363,8 @@ public final class PluginManager implements AutoCloseable {
   private PluginProcess launch(PluginPool pool) throws PluginStartException {
     verifyPin(pool);
     return PluginProcess.start(pool.manifest(), pool.directory(), pool.binary(),
-        PluginEnvironment.forPlugin(pool.manifest(), config.hostEnvironment()), spawner, eventLoop,
-        Isolation.of(config));
+        PluginEnvironment.forPlugin(pool.manifest(), config.hostEnvironment()), spawner, channels,
+        Isolation.of(config.cgroupRoot(), config.pluginUser()));
   }
 
   private static void verifyPin(PluginPool reg) throws PluginStartException {
@@ -367,7 +385,7 @@ public final class PluginManager implements AutoCloseable {
   }
 
   private DiscoveredPlugin discover(String id) throws PluginNotFoundException {
-    if (!ManifestParser.isValidId(id)) {
+    if (!PluginId.isValid(id)) {
       throw new PluginNotFoundException(id, "invalid plugin id '" + id + "'");
     }
     List<DiscoveredPlugin> matches = discovery.scan().stream()
@@ -399,7 +417,7 @@ public final class PluginManager implements AutoCloseable {
   private void upkeep() {
     for (PluginPool pool : registered.values()) {
       try {
-        PoolUpkeep.maintain(pool);
+        pool.maintain();
       } catch (RuntimeException e) {
         log.warn("upkeep of plugin {} failed: {}", pool.id(), e.toString());
       }
@@ -422,7 +440,7 @@ public final class PluginManager implements AutoCloseable {
       }
     }
     registered.clear();
-    eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    channels.close();
     spawner.close();
     journal.close();
   }

@@ -1,5 +1,8 @@
 package io.jankrunner.plugin;
 
+import io.jankrunner.plugin.isolation.Isolation;
+import io.jankrunner.plugin.pool.PoolSettings;
+import io.jankrunner.plugin.pool.RestartPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -35,7 +38,7 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
   public static final Path DEFAULT_CGROUP_ROOT = Path.of("/sys/fs/cgroup");
   /** Overrides the default plugin user, e.g. {@code JANK_PLUGIN_USER=worker} for a dev checkout under /root. */
   public static final String PLUGIN_USER_ENV = "JANK_PLUGIN_USER";
-  public static final String AUTO_PLUGIN_USER = "auto";
+  public static final String AUTO_PLUGIN_USER = Isolation.AUTO_PLUGIN_USER;
   public static final int DEFAULT_MAX_PLUGINS = 100;
   public static final Duration DEFAULT_HEALTH_CHECK_INTERVAL = Duration.ofSeconds(10);
   public static final Duration DEFAULT_HEALTH_CHECK_TIMEOUT = Duration.ofSeconds(2);
@@ -110,6 +113,11 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
   public PluginManagerConfig withHealthChecks(Duration interval, Duration timeout) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
         cgroupRoot, pluginUser, maxPlugins, restartPolicy, interval, timeout);
+  }
+
+  /** What the pools of this manager's plugins run by. */
+  public PoolSettings poolSettings() {
+    return new PoolSettings(restartPolicy, stopGrace, healthCheckInterval, healthCheckTimeout);
   }
 
   /** {@code $TMPDIR/jank-runner-$USER/processes}: gone after a reboot, as are the processes it names. */

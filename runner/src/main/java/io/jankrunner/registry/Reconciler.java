@@ -2,6 +2,7 @@ package io.jankrunner.registry;
 
 import io.jankrunner.RunnerException;
 import io.jankrunner.plugin.PluginManager;
+import io.jankrunner.plugin.manifest.PluginId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -117,7 +118,9 @@ final class Reconciler implements AutoCloseable {
   }
 
   private Optional<String> lastBuilt(String pluginId) {
-    if (!isSafeFileName(pluginId)) {
+    // Keys of the registry topic are plugin ids, but a stray record could hold anything; a valid
+    // id has no path characters, so it is a safe file name.
+    if (!PluginId.isValid(pluginId)) {
       return Optional.empty();
     }
     String known = builtHere.get(pluginId);
@@ -134,7 +137,7 @@ final class Reconciler implements AutoCloseable {
   }
 
   private void remember(String pluginId, String buildId) {
-    if (!isSafeFileName(pluginId)) {
+    if (!PluginId.isValid(pluginId)) {
       return; // never a file name outside buildsDir
     }
     builtHere.put(pluginId, buildId);
@@ -147,11 +150,6 @@ final class Reconciler implements AutoCloseable {
     } catch (IOException e) {
       log.debug("could not remember build {} of {}: {}", buildId, pluginId, e.toString());
     }
-  }
-
-  // Keys of the registry topic are plugin ids, but a stray record could hold anything.
-  private static boolean isSafeFileName(String pluginId) {
-    return pluginId.matches("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}");
   }
 
   @Override

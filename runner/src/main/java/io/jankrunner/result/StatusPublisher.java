@@ -2,7 +2,7 @@ package io.jankrunner.result;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jankrunner.plugin.PluginStateListener;
+import io.jankrunner.plugin.api.PluginStateListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;

@@ -2,10 +2,10 @@ package io.jankrunner.bench;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jankrunner.plugin.GrpcWarmup;
 import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.plugin.PluginManagerConfig;
-import io.jankrunner.plugin.PluginStateListener;
+import io.jankrunner.plugin.api.PluginStateListener;
+import io.jankrunner.plugin.grpc.GrpcWarmup;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.jankrunner.plugin.PluginInfo;
+import io.jankrunner.plugin.api.PluginInfo;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;

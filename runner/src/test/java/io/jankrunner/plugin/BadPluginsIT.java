@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
+import io.jankrunner.plugin.api.PluginState;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;

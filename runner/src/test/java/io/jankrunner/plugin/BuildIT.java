@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jankrunner.ErrorCode;
+import io.jankrunner.plugin.api.BuildFailedException;
+import io.jankrunner.plugin.api.BuildResult;
+import io.jankrunner.plugin.api.PluginInfo;
+import io.jankrunner.plugin.api.PluginStateListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

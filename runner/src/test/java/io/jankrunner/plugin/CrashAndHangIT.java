@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
+import io.jankrunner.plugin.api.PluginState;
+import io.jankrunner.plugin.api.PluginStateListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

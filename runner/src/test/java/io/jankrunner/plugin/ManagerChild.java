@@ -1,6 +1,7 @@
 package io.jankrunner.plugin;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jankrunner.plugin.api.PluginStateListener;
 import java.nio.file.Path;
 
 /**

@@ -7,20 +7,20 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A plugins dir, a state dir and the manager a test starts over them, closed after each test. */
-abstract class PluginManagerFixture {
+public abstract class PluginManagerFixture {
 
-  @TempDir Path plugins;
-  @TempDir Path state;
-  PluginManager manager;
+  @TempDir protected Path plugins;
+  @TempDir protected Path state;
+  protected PluginManager manager;
 
-  PluginManager startManager(PluginManagerConfig config) throws IOException {
+  protected PluginManager startManager(PluginManagerConfig config) throws IOException {
     manager = new PluginManager(config.withStateDir(state).withStopGrace(Duration.ofSeconds(2)),
         new RecordingListener());
     return manager;
   }
 
   @AfterEach
-  void stopManager() {
+  protected void stopManager() {
     if (manager != null) {
       manager.close();
     }

@@ -1,10 +1,12 @@
 package io.jankrunner.plugin;
 
+import io.jankrunner.plugin.api.PluginState;
+import io.jankrunner.plugin.api.PluginStateListener;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** Keeps every state change, for tests to assert on. */
-final class RecordingListener implements PluginStateListener {
+public final class RecordingListener implements PluginStateListener {
   private final List<Change> changes = new CopyOnWriteArrayList<>();
 
   @Override
@@ -13,17 +15,17 @@ final class RecordingListener implements PluginStateListener {
   }
 
   /** The plugin-level states of {@code id}, in order. */
-  List<PluginState> statesOf(String id) {
+  public List<PluginState> statesOf(String id) {
     return changes.stream().filter(change -> change.pluginId().equals(id) && change.instanceId().isEmpty())
         .map(Change::state).toList();
   }
 
   /** The changes of {@code id}'s instances, in order. */
-  List<Change> instanceChangesOf(String id) {
+  public List<Change> instanceChangesOf(String id) {
     return changes.stream().filter(change -> change.pluginId().equals(id) && change.instanceId().isPresent()).toList();
   }
 
-  List<Change> changes() {
+  public List<Change> changes() {
     return changes;
   }
 }

@@ -15,12 +15,12 @@ import java.util.stream.Stream;
  * of the test classpath that an unprivileged plugin user can read (the Maven repository under
  * /root is not).
  */
-final class SandboxedPlugins {
+public final class SandboxedPlugins {
 
   private SandboxedPlugins() {}
 
   /** {@link MisbehavingPlugin} started with {@code jvmFlags} from {@code classpath}. */
-  static Path misbehaving(Path pluginsDir, String id, String jvmFlags, String classpath, String extraManifest)
+  public static Path misbehaving(Path pluginsDir, String id, String jvmFlags, String classpath, String extraManifest)
       throws IOException {
     Path dir = Files.createDirectories(pluginsDir.resolve(id));
     Files.writeString(dir.resolve("plugin.json"), TestPlugins.manifest(id, "./bin/plugin", extraManifest));
@@ -29,12 +29,12 @@ final class SandboxedPlugins {
     return dir;
   }
 
-  static String testClasspath() {
+  public static String testClasspath() {
     return System.getProperty("java.class.path");
   }
 
   /** Copies every entry of the test classpath under {@code dir}, readable by everyone; returns the new classpath. */
-  static String worldReadableClasspath(Path dir) throws IOException {
+  public static String worldReadableClasspath(Path dir) throws IOException {
     List<String> entries = new ArrayList<>();
     int n = 0;
     for (String entry : testClasspath().split(File.pathSeparator)) {
@@ -51,7 +51,7 @@ final class SandboxedPlugins {
   }
 
   /** Lets everyone enter {@code dir} and read what is in it. */
-  static void openUp(Path dir) throws IOException {
+  public static void openUp(Path dir) throws IOException {
     try (Stream<Path> paths = Files.walk(dir)) {
       for (Path path : paths.toList()) {
         boolean executable = Files.isDirectory(path) || Files.isExecutable(path);
@@ -60,7 +60,7 @@ final class SandboxedPlugins {
     }
   }
 
-  static void copyTree(Path source, Path target) throws IOException {
+  public static void copyTree(Path source, Path target) throws IOException {
     try (Stream<Path> paths = Files.walk(source)) {
       for (Path path : paths.toList()) {
         Path to = target.resolve(source.relativize(path).toString());

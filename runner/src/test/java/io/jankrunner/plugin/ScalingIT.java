@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
+import io.jankrunner.plugin.api.PluginReply;
+import io.jankrunner.plugin.api.PluginState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

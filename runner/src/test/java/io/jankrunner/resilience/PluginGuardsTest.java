@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
-import io.jankrunner.plugin.PluginCallException;
-import io.jankrunner.plugin.PluginManifest;
-import io.jankrunner.plugin.PluginManifest.RunnerSettings;
+import io.jankrunner.plugin.api.PluginCallException;
+import io.jankrunner.plugin.manifest.PluginManifest;
+import io.jankrunner.plugin.manifest.PluginManifest.RunnerSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

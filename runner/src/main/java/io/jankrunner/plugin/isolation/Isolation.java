@@ -1,0 +1,145 @@
+package io.jankrunner.plugin.isolation;
+
+import io.jankrunner.plugin.api.PluginStartException;
+import io.jankrunner.plugin.manifest.PluginManifest;
+import io.jankrunner.plugin.process.ProcessSpawner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How plugin instances are contained on this machine: which manifest limits cgroups enforce and
+ * which fall back to rlimits, and which user plugins run as. Detected once per cgroup root and
+ * user setting, and logged then (a WARN naming every limit that is weaker than asked for).
+ */
+public final class Isolation {
+
+  /** The plugin user setting that picks {@code jank-plugin} if it exists, else nobody. */
+  public static final String AUTO_PLUGIN_USER = "auto";
+
+  private static final Logger log = LoggerFactory.getLogger(Isolation.class);
+  private static final Map<List<Object>, Isolation> DETECTED = new ConcurrentHashMap<>();
+
+  private final Cgroups cgroups;
+  private final Optional<PluginUser> user;
+  private final Optional<String> userError;
+  private final Path tempParent;
+
+  private Isolation(Cgroups cgroups, Optional<PluginUser> user, Optional<String> userError, Path tempParent) {
+    this.cgroups = cgroups;
+    this.user = user;
+    this.userError = userError;
+    this.tempParent = tempParent;
+  }
+
+  /**
+   * The isolation for a cgroup root and a plugin user setting ({@code auto}, {@code worker}, a
+   * user name or {@code uid:gid}); the first call per pair detects and logs it.
+   */
+  public static Isolation of(Path cgroupRoot, String pluginUser) {
+    return DETECTED.computeIfAbsent(List.of(cgroupRoot, pluginUser), key -> detect(cgroupRoot, pluginUser));
+  }
+
+  private static Isolation detect(Path cgroupRoot, String pluginUser) {
+    Optional<PluginUser> user = Optional.empty();
+    Optional<String> userError = Optional.empty();
+    try {
+      user = PluginUser.resolve(pluginUser);
+    } catch (IllegalArgumentException e) {
+      userError = Optional.of(e.getMessage());
+      log.error("{}: plugins will not start until the plugin user is fixed", e.getMessage());
+    }
+    Path tempParent = Path.of(System.getProperty("java.io.tmpdir"), "jank-runner-plugins");
+    Isolation isolation = new Isolation(Cgroups.detect(cgroupRoot), user, userError, tempParent);
+    isolation.logEnforcement();
+    return isolation;
+  }
+
+  private void logEnforcement() {
+    String v = cgroups.version() == Cgroups.Version.V2 ? "cgroup v2" : "cgroup v1";
+    List<String> weak = new ArrayList<>();
+    List<String> how = new ArrayList<>();
+    if (cgroups.enforces(Cgroups.MEMORY)) {
+      how.add("memory_mb by " + v + " memory (" + (cgroups.version() == Cgroups.Version.V2
+          ? "memory.max, memory.swap.max=0" : "memory.limit_in_bytes, memory.memsw.limit_in_bytes") + ")");
+    } else {
+      weak.add("memory_mb only as RLIMIT_AS (address space: Go and JVM plugins with it may fail to start)");
+    }
+    if (cgroups.enforces(Cgroups.PIDS)) {
+      how.add("max_processes by " + v + " pids (pids.max, threads included)");
+    } else {
+      weak.add("max_processes only as RLIMIT_NPROC (per user, does not bind root)");
+    }
+    if (cgroups.enforces(Cgroups.CPU)) {
+      how.add("cpu_millis by " + v + " cpu (" + (cgroups.version() == Cgroups.Version.V2 ? "cpu.max" : "cpu.cfs_quota_us")
+          + ")");
+    } else {
+      weak.add("cpu_millis not enforced");
+    }
+    String runAs = user.map(u -> "plugins run as " + u).orElse("plugins run as the worker's user");
+    if (weak.isEmpty()) {
+      log.info("plugin isolation: {}; {}", String.join(", ", how), runAs);
+    } else {
+      log.warn("plugin isolation: cgroups under {} not fully usable ({}): {}{}; {}", cgroups.root(),
+          cgroups.unusableReason(), String.join(", ", weak), how.isEmpty() ? "" : "; enforced: " + String.join(", ", how),
+          runAs);
+    }
+  }
+
+  /** Sets up one instance: its cgroups with the manifest's limits, its temp dir, its user. */
+  public Sandbox sandbox(PluginManifest manifest, Path binary) throws PluginStartException {
+    String id = manifest.id();
+    if (userError.isPresent()) {
+      throw new PluginStartException(id, userError.get());
+    }
+    Optional<String> unreachable = user.flatMap(u -> u.cannotRun(binary));
+    if (unreachable.isPresent()) {
+      throw new PluginStartException(id, unreachable.get() + ": make the plugins dir readable by that user"
+          + " (e.g. chmod o+rx on it and its parents) or set another plugin user");
+    }
+    PluginManifest.RunnerSettings runner = manifest.runner();
+    OptionalLong memoryMb = runner.memoryMb();
+    OptionalInt maxProcesses = runner.maxProcesses();
+    Optional<Cgroups.Instance> cgroup = Optional.empty();
+    Path temp = null;
+    try {
+      if (memoryMb.isPresent() && cgroups.enforces(Cgroups.MEMORY)
+          || maxProcesses.isPresent() && cgroups.enforces(Cgroups.PIDS)
+          || runner.cpuMillis().isPresent() && cgroups.enforces(Cgroups.CPU)) {
+        cgroup = Optional.of(cgroups.create(id, memoryMb, maxProcesses, runner.cpuMillis()));
+      }
+      temp = privateTempDir();
+    } catch (IOException | RuntimeException e) {
+      cgroup.ifPresent(Cgroups.Instance::remove);
+      throw new PluginStartException(id, "could not set up the plugin's sandbox: " + e.getMessage(), e);
+    }
+    ProcessSpawner.Limits rlimits = new ProcessSpawner.Limits(
+        cgroups.enforces(Cgroups.MEMORY) ? OptionalLong.empty() : memoryMb,
+        cgroups.enforces(Cgroups.PIDS) ? OptionalInt.empty() : maxProcesses);
+    return new Sandbox(cgroup, user, temp, rlimits);
+  }
+
+  /** A directory only the plugin's user may use, under one the plugin user may enter but not list. */
+  private Path privateTempDir() throws IOException {
+    Files.createDirectories(tempParent);
+    Files.setPosixFilePermissions(tempParent, PosixFilePermissions.fromString("rwx--x--x"));
+    // Short: the plugin's unix socket goes in here, and a socket path may not exceed 107 bytes.
+    Path dir = Files.createTempDirectory(tempParent, "p",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    if (user.isPresent()) {
+      Files.setAttribute(dir, "unix:uid", user.get().uid());
+      Files.setAttribute(dir, "unix:gid", user.get().gid());
+    }
+    return dir;
+  }
+}

@@ -1,0 +1,87 @@
+package io.jankrunner.plugin.isolation;
+
+import io.jankrunner.plugin.process.FileTrees;
+import io.jankrunner.plugin.process.ProcessSpawner;
+import io.jankrunner.protocol.Handshake;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What one plugin instance runs inside: its cgroups, its user, its private temp dir, and the
+ * rlimits that stand in for the cgroup controllers this machine lacks. Released (cgroups
+ * emptied and removed, temp dir deleted) once the instance has exited.
+ */
+public final class Sandbox {
+
+  /** Joins every cgroup file given before "--", then execs the rest: so the plugin is inside before it runs. */
+  private static final String JOIN_CGROUPS =
+      "while [ \"$1\" != -- ]; do echo $$ > \"$1\" || exit 125; shift; done; shift; exec \"$@\"";
+
+  private final Optional<Cgroups.Instance> cgroup;
+  private final Optional<PluginUser> user;
+  private final Path tempDir;
+  private final ProcessSpawner.Limits rlimits;
+  private volatile Optional<String> limitHitAtRelease;
+
+  Sandbox(Optional<Cgroups.Instance> cgroup, Optional<PluginUser> user, Path tempDir, ProcessSpawner.Limits rlimits) {
+    this.cgroup = cgroup;
+    this.user = user;
+    this.tempDir = tempDir;
+    this.rlimits = rlimits;
+  }
+
+  /**
+   * The command that runs {@code binary} in this sandbox. The cgroups are joined while still
+   * root (cgroup files are root's), then the user is switched, then the binary is exec'd.
+   */
+  public List<String> command(Path binary) {
+    List<String> command = new ArrayList<>();
+    if (cgroup.isPresent()) {
+      command.addAll(List.of("/bin/sh", "-c", JOIN_CGROUPS, "jank-sandbox"));
+      cgroup.get().procsFiles().forEach(file -> command.add(file.toString()));
+      command.add("--");
+    }
+    if (user.isPresent()) {
+      command.add(ProcessSpawner.SETPRIV);
+      command.addAll(user.get().setprivArguments());
+      command.add("--");
+    }
+    command.add(binary.toString());
+    return command;
+  }
+
+  /** {@code environment} with the private temp dir as TMPDIR and as the dir for the plugin's socket. */
+  public Map<String, String> environment(Map<String, String> environment) {
+    Map<String, String> env = new LinkedHashMap<>(environment);
+    env.put("TMPDIR", tempDir.toString());
+    env.put(Handshake.UNIX_SOCKET_DIR_ENV, tempDir.toString());
+    return env;
+  }
+
+  public ProcessSpawner.Limits rlimits() {
+    return rlimits;
+  }
+
+  /** The limit the instance ran into, e.g. "killed: memory limit 256 MiB exceeded"; empty if none. Never blocks. */
+  public Optional<String> limitHit() {
+    Optional<String> atRelease = limitHitAtRelease;
+    return atRelease != null ? atRelease : cgroup.flatMap(Cgroups.Instance::limitHit);
+  }
+
+  /** After the instance exited: kills what it left in its cgroups, removes them and the temp dir. Idempotent. */
+  public void release() {
+    synchronized (this) {
+      if (limitHitAtRelease != null) {
+        return;
+      }
+      // Read the kernel's counters before the cgroups (and the counters with them) are gone.
+      limitHitAtRelease = cgroup.flatMap(Cgroups.Instance::limitHit);
+    }
+    cgroup.ifPresent(Cgroups.Instance::remove);
+    FileTrees.delete(tempDir);
+  }
+}

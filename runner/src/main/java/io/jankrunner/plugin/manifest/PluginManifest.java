@@ -1,0 +1,79 @@
+package io.jankrunner.plugin.manifest;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * A plugin's {@code plugin.json}: Jank's fields, and the runner's optional additions under
+ * {@code "runner"}. Unknown fields are ignored. Built only by {@link ManifestParser}, which
+ * guarantees a valid id, a {@code binary} that stays inside the plugin directory, and sane
+ * numbers.
+ */
+public record PluginManifest(
+    String id,
+    String name,
+    String version,
+    String author,
+    String description,
+    String repository,
+    PluginType type,
+    String binary,
+    boolean autoStart,
+    Duration startTimeout,
+    int minPort,
+    int maxPort,
+    boolean autoMtls,
+    boolean managed,
+    RunnerSettings runner) {
+
+  /** Jank's plugin types. */
+  public enum PluginType { PROVIDER, FILTER, HANDLER, NOTIFIER }
+
+  public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(10);
+  public static final int DEFAULT_MIN_PORT = 10_000;
+  public static final int DEFAULT_MAX_PORT = 25_000;
+
+  /** The {@code "runner": {…}} block; every field optional. */
+  public record RunnerSettings(
+      Optional<Duration> timeout,
+      int maxConcurrency,
+      int minInstances,
+      int maxInstances,
+      Duration idleTtl,
+      OptionalLong memoryMb,
+      OptionalInt maxProcesses,
+      List<String> env,
+      Optional<String> sha256,
+      Retry retry,
+      List<String> idempotentMethods,
+      OptionalInt cpuMillis,
+      Lifecycle lifecycle) {
+
+    public static final int DEFAULT_MAX_CONCURRENCY = 64;
+    public static final int DEFAULT_MAX_INSTANCES = 4;
+    public static final Duration DEFAULT_IDLE_TTL = Duration.ofMinutes(5);
+
+    /** Retry policy for retriable errors. */
+    public record Retry(int maxAttempts, Duration backoff) {
+      public static final Retry DEFAULT = new Retry(3, Duration.ofMillis(100));
+    }
+
+    /**
+     * Crash restart and quarantine ({@code crash_limit}, {@code crash_window_ms},
+     * {@code quarantine_ms}, {@code backoff_initial_ms}, {@code backoff_max_ms}); each empty one
+     * takes the worker's default ({@link RestartPolicy}).
+     */
+    public record Lifecycle(OptionalInt crashLimit, Optional<Duration> crashWindow, Optional<Duration> quarantine,
+                            Optional<Duration> backoffInitial, Optional<Duration> backoffMax) {
+      public static final Lifecycle DEFAULT = new Lifecycle(OptionalInt.empty(), Optional.empty(), Optional.empty(),
+          Optional.empty(), Optional.empty());
+    }
+
+    public static final RunnerSettings DEFAULT = new RunnerSettings(Optional.empty(), DEFAULT_MAX_CONCURRENCY, 0,
+        DEFAULT_MAX_INSTANCES, DEFAULT_IDLE_TTL, OptionalLong.empty(), OptionalInt.empty(), List.of(), Optional.empty(),
+        Retry.DEFAULT, List.of(), OptionalInt.empty(), Lifecycle.DEFAULT);
+  }
+}
