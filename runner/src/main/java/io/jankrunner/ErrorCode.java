@@ -1,6 +1,6 @@
 package io.jankrunner;
 
-/** The closed set of error codes a result can carry (DESIGN.md, "Result"). */
+/** The closed set of error codes a result can carry, each saying whether a retry may succeed. */
 public enum ErrorCode {
   INVALID_COMMAND(false),
   PLUGIN_NOT_FOUND(false),

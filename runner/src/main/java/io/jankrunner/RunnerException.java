@@ -33,11 +33,6 @@ public class RunnerException extends Exception {
     return Optional.ofNullable(pluginId);
   }
 
-  /** Whether the same call may succeed if tried again. */
-  public boolean retriable() {
-    return code.retriable();
-  }
-
   /**
    * What a future failed with, without the {@link CompletionException} or
    * {@link ExecutionException} wrappers that dependent stages and {@code join} add.

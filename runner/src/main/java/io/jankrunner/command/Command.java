@@ -6,7 +6,7 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * One command, as a producer sent it (DESIGN.md, "Command"). Built only by
+ * One command, as a producer sent it on the commands topic. Built only by
  * {@link CommandParser}, which guarantees a valid id, type, plugin id and reply topic.
  *
  * @param plugin empty only for {@code list}

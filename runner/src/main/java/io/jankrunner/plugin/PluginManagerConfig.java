@@ -15,7 +15,8 @@ import java.util.Map;
  * @param buildTimeout how long a {@code scripts/build.sh} may run
  * @param stopGrace how long a stopping plugin gets for in-flight calls, and again after SIGTERM
  * @param defaultCallTimeout the bound of a call when neither caller nor plugin sets one
- * @param hostEnvironment the worker's environment; plugins see only the names DESIGN.md allows
+ * @param hostEnvironment the worker's environment; plugins see only PATH, HOME, LANG,
+ *     TMPDIR and the names their manifest lists in {@code runner.env}
  * @param cgroupRoot where the cgroup filesystem is mounted; plugin limits fall back to rlimits
  *     when no usable controller is found there
  * @param pluginUser who plugin processes run as when the worker is root: {@code auto} (the
@@ -103,11 +104,6 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
   public PluginManagerConfig withMaxPlugins(int max) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
         cgroupRoot, pluginUser, max, restartPolicy, healthCheckInterval, healthCheckTimeout);
-  }
-
-  public PluginManagerConfig withRestartPolicy(RestartPolicy policy) {
-    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins, policy, healthCheckInterval, healthCheckTimeout);
   }
 
   public PluginManagerConfig withHealthChecks(Duration interval, Duration timeout) {

@@ -31,7 +31,7 @@ import java.util.function.Supplier;
 
 /**
  * resilience4j around every plugin call, one instance of each per plugin id:
- * Bulkhead (at most {@code runner.max_concurrency} calls at once) → deadline → Retry (retriable
+ * Bulkhead (at most {@code runner.max_concurrency × runner.max_instances} calls at once) → deadline → Retry (retriable
  * errors only; after a call reached a process that then died, only for
  * {@code idempotent_methods}) → CircuitBreaker (open: {@code PLUGIN_UNAVAILABLE} at once).
  *

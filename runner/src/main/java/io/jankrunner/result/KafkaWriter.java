@@ -20,10 +20,6 @@ public final class KafkaWriter {
     this.producer = producer;
   }
 
-  public Producer<byte[], byte[]> producer() {
-    return producer;
-  }
-
   public CompletableFuture<RecordMetadata> send(ProducerRecord<byte[], byte[]> record) {
     return send(producer, record);
   }

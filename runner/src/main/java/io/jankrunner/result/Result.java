@@ -7,7 +7,7 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * The answer to one command (DESIGN.md, "Result"): exactly one per handled delivery, keyed by
+ * The answer to one command: exactly one per handled delivery, keyed by
  * command id, sent to the command's {@code reply_to}.
  *
  * @param type the command's type, when it could be read

@@ -7,7 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
-/** Results as the JSON callers read (DESIGN.md). */
+/** Results as the JSON callers read: id, status, data or error (code, message, retriable), worker, attempts and timings. */
 public final class ResultJson {
 
   private static final ObjectMapper JSON = new ObjectMapper();

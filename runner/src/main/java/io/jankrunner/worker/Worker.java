@@ -172,13 +172,6 @@ public final class Worker implements AutoCloseable {
     return checks;
   }
 
-  /** Blocks until the worker has stopped (from another thread's {@link #close()}). */
-  public void awaitStopped() throws InterruptedException {
-    for (Thread thread : List.copyOf(threads)) {
-      thread.join();
-    }
-  }
-
   @Override
   public synchronized void close() {
     if (closed) {

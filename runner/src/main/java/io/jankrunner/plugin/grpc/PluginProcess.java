@@ -62,7 +62,6 @@ public final class PluginProcess {
   private final OutputDrain stderr;
   private final Duration coldStart;
   private final Sandbox sandbox;
-  private volatile boolean stopping;
 
   private PluginProcess(String pluginId, Process process, ManagedChannel channel, OutputDrain stdout,
                         OutputDrain stderr, Duration coldStart, Sandbox sandbox) {
@@ -337,10 +336,6 @@ public final class PluginProcess {
     return sandbox.limitHit().map(limit -> limit + ": " + exit).orElse(exit);
   }
 
-  boolean stopping() {
-    return stopping;
-  }
-
   /** The last lines the plugin printed, for error reasons. */
   public String recentOutput() {
     return output(stdout, stderr);
@@ -351,7 +346,6 @@ public final class PluginProcess {
    * then SIGTERM to its process tree and SIGKILL after another {@code grace}.
    */
   public void stop(Duration grace) {
-    stopping = true;
     channel.shutdown();
     try {
       if (!channel.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -366,7 +360,6 @@ public final class PluginProcess {
 
   /** A hung process: fail its calls, SIGKILL its tree (a stopped process cannot act on SIGTERM). */
   public void kill() {
-    stopping = true;
     channel.shutdownNow();
     ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
   }

@@ -26,7 +26,6 @@ public record PluginManifest(
     int minPort,
     int maxPort,
     boolean autoMtls,
-    boolean managed,
     RunnerSettings runner) {
 
   /** Jank's plugin types. */

@@ -65,6 +65,11 @@ final class CrashHistory {
     return quarantined() ? Optional.of(quarantinedUntil) : Optional.empty();
   }
 
+  /** How far back crashes count toward the quarantine. */
+  Duration window() {
+    return policy.crashWindow();
+  }
+
   int crashesInWindow() {
     forgetBefore(clock.instant().minus(policy.crashWindow()));
     return crashes.size();

@@ -115,15 +115,16 @@ final class InstanceOutcomes {
     }
   }
 
-  /** Under the pool.lock: backoff before a restart, or quarantine after too many pool.crashes. */
+  /** Under the pool's lock: backoff before a restart, or quarantine after too many crashes. */
   private static void afterCrash(PluginPool pool, String description, boolean replace) {
     CrashHistory.Verdict verdict = pool.crashes.crashed();
     if (verdict.quarantined()) {
       pool.backoffUntil = null;
       pool.replacementsOwed = 0;
-      log.warn("[{}] quarantined until {}: {} pool.crashes in the window", pool.id(), verdict.quarantinedUntil().get(),
-          verdict.crashesInWindow());
-      pool.recompute(verdict.crashesInWindow() + " pool.crashes within the crash window; last: " + description);
+      long windowMs = pool.crashes.window().toMillis();
+      String crashes = verdict.crashesInWindow() + " crashes in " + (windowMs % 1000 == 0 ? windowMs / 1000 + " s" : windowMs + " ms");
+      log.warn("[{}] quarantined until {}: {}", pool.id(), verdict.quarantinedUntil().get(), crashes);
+      pool.recompute(crashes + "; last: " + description);
       PoolUpkeep.scheduleAt(pool, verdict.quarantinedUntil().get());
       return;
     }
