@@ -178,22 +178,22 @@ class NodeSdkIT {
   }
 
   private static String nodeBinary() {
+    return onPath("node").orElseThrow(() -> new IllegalStateException("node is not on PATH")).toString();
+  }
+
+  private static Optional<Path> onPath(String tool) {
     for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-      if (Files.isExecutable(Path.of(dir, "node"))) {
-        return Path.of(dir, "node").toString();
+      if (Files.isExecutable(Path.of(dir, tool))) {
+        return Optional.of(Path.of(dir, tool));
       }
     }
-    throw new IllegalStateException("node is not on PATH");
+    return Optional.empty();
   }
 
   /** Why the Node tests cannot run here, if they cannot: node or npm missing. */
   static Optional<String> missingNode() {
     for (String tool : new String[] {"node", "npm"}) {
-      boolean found = false;
-      for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-        found |= Files.isExecutable(Path.of(dir, tool));
-      }
-      if (!found) {
+      if (onPath(tool).isEmpty()) {
         return Optional.of(tool + " is not installed: apt-get install nodejs npm");
       }
     }
