@@ -181,6 +181,9 @@ public final class CommandParser {
       replyTo = Optional.of(replyTo(root).orElse(defaultReplyTo));
     } catch (InvalidCommandException e) {
       replyTo = Optional.empty(); // an invalid or refused reply topic is never written to
+      if (!reason.equals(e.getMessage())) {
+        reason = reason + "; not answered: " + e.getMessage();
+      }
     }
     Optional<CommandType> type = safeText(root, "type").flatMap(CommandType::parse);
     return new Rejected(reason, id, replyTo, type);

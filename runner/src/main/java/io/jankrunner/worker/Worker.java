@@ -75,8 +75,7 @@ public final class Worker implements AutoCloseable {
     this.clients = config.kafkaClient().observedBy(metrics::bindClient);
     this.config = config.withKafkaClient(clients);
     this.admin = Admin.create(config.kafkaClient().applyTo(
-        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000)));
+        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers())));
     try {
       TopicSetup.ensure(admin, config.topics(), config.executePartitions());
     } catch (Exception e) {
