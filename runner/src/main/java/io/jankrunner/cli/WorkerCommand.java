@@ -7,7 +7,10 @@ import io.jankrunner.worker.Worker;
 import io.jankrunner.config.WorkerConfig;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import sun.misc.Signal;
@@ -65,13 +68,20 @@ final class WorkerCommand implements Callable<Integer> {
           + "default off). Bearer tokens come from env JANK_HTTP_TOKENS or JANK_HTTP_TOKENS_FILE.")
   String http;
 
+  @Option(names = "--reply-topics", paramLabel = "REGEX", defaultValue = "${env:JANK_REPLY_TOPICS}",
+      description = "Only reply topics this Java regex matches in full may be named in reply_to (env "
+          + "JANK_REPLY_TOPICS; default: any topic but the deployment's own and '__' ones). Refused commands are "
+          + "dead-lettered, not run.")
+  String replyTopics;
+
   @Override
   public Integer call() throws Exception {
     WorkerConfig config = new WorkerConfig(kafka.bootstrap, pluginsDir != null ? pluginsDir : PluginsCommand.defaultPluginsDir(),
         workerId != null && !workerId.isBlank() ? workerId : defaultWorkerId(), mode, exactlyOnce, kafka.topics(),
         consumers, maxInFlight, maxCommandBytes, WorkerConfig.DEFAULT_HEARTBEAT, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
         stateDir != null ? stateDir : PluginManagerConfig.defaultStateDir(), WorkerConfig.DEFAULT_MAX_POLL_INTERVAL)
-        .withKafkaClient(kafka.properties()).withExecutePartitions(executePartitions);
+        .withKafkaClient(kafka.properties()).withExecutePartitions(executePartitions)
+        .withReplyTopicsAllowed(replyTopicsPattern(replyTopics));
     if (http != null && !http.isBlank()) {
       config = config.withHttp(HttpAddress.parse(http), ApiTokens.fromEnvironment(System.getenv()));
     }
@@ -87,6 +97,17 @@ final class WorkerCommand implements Callable<Integer> {
     Signal.handle(new Signal("INT"), signal -> shutdown.run());
     stopped.await();
     return 0;
+  }
+
+  private static Optional<Pattern> replyTopicsPattern(String regex) {
+    if (regex == null || regex.isBlank()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Pattern.compile(regex));
+    } catch (PatternSyntaxException e) {
+      throw new IllegalArgumentException("--reply-topics: not a regular expression: " + e.getMessage(), e);
+    }
   }
 
   private static String defaultWorkerId() {

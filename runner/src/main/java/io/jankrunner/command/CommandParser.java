@@ -11,7 +11,9 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import io.jankrunner.config.ReplyTopics;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -42,10 +44,35 @@ public final class CommandParser {
 
   private final int maxBytes;
   private final String defaultReplyTo;
+  private final Function<String, Optional<String>> replyRefusal;
+  /** For the execute topic: the control topic, where every other type must go. */
+  private final Optional<String> executeOnlyElse;
 
+  /** Any command type, any reply topic (the HTTP API, which answers on the connection). */
   public CommandParser(int maxBytes, String defaultReplyTo) {
+    this(maxBytes, defaultReplyTo, topic -> Optional.empty(), Optional.empty());
+  }
+
+  private CommandParser(int maxBytes, String defaultReplyTo, Function<String, Optional<String>> replyRefusal,
+                        Optional<String> executeOnlyElse) {
     this.maxBytes = maxBytes;
     this.defaultReplyTo = defaultReplyTo;
+    this.replyRefusal = replyRefusal;
+    this.executeOnlyElse = executeOnlyElse;
+  }
+
+  /**
+   * For the execute topic, which producers write: {@code execute} commands only (a producer must
+   * not register, build or unregister plugins fleet-wide), replies only where {@code replies} allows.
+   */
+  public static CommandParser forExecuteTopic(int maxBytes, ReplyTopics replies) {
+    return new CommandParser(maxBytes, replies.topics().results(), replies::refusal,
+        Optional.of(replies.topics().control()));
+  }
+
+  /** For the control topic, which operators write: every type, replies only where {@code replies} allows. */
+  public static CommandParser forControlTopic(int maxBytes, ReplyTopics replies) {
+    return new CommandParser(maxBytes, replies.topics().results(), replies::refusal, Optional.empty());
   }
 
   public Outcome parse(byte[] bytes) {
@@ -87,6 +114,10 @@ public final class CommandParser {
     String typeText = text(root, "type").orElseThrow(() -> new InvalidCommandException("missing 'type'"));
     CommandType type = CommandType.parse(typeText).orElseThrow(() -> new InvalidCommandException(
         "unknown type '" + abbreviate(typeText) + "': expected execute, register, unregister, build, get or list"));
+    if (type != CommandType.EXECUTE && executeOnlyElse.isPresent()) {
+      throw new InvalidCommandException("type '" + type.jsonName() + "' is not taken on the execute topic, which runs "
+          + "execute commands only: " + type.jsonName() + " goes to the control topic " + executeOnlyElse.get());
+    }
     Optional<String> plugin = text(root, "plugin");
     if (type.needsPlugin() && plugin.isEmpty()) {
       throw new InvalidCommandException("missing 'plugin' for " + type.jsonName());
@@ -141,17 +172,26 @@ public final class CommandParser {
     try {
       replyTo = Optional.of(replyTo(root).orElse(defaultReplyTo));
     } catch (InvalidCommandException e) {
-      replyTo = Optional.empty(); // an invalid reply topic cannot be answered on
+      replyTo = Optional.empty(); // an invalid or refused reply topic is never written to
+      if (!reason.equals(e.getMessage())) {
+        reason = reason + "; not answered: " + e.getMessage();
+      }
     }
     Optional<CommandType> type = safeText(root, "type").flatMap(CommandType::parse);
     return new Rejected(reason, id, replyTo, type);
   }
 
-  private static Optional<String> replyTo(JsonNode root) throws InvalidCommandException {
+  private Optional<String> replyTo(JsonNode root) throws InvalidCommandException {
     Optional<String> replyTo = text(root, "reply_to");
     if (replyTo.isPresent() && (!TOPIC.matcher(replyTo.get()).matches() || replyTo.get().equals(".")
         || replyTo.get().equals(".."))) {
       throw new InvalidCommandException("invalid 'reply_to' topic '" + abbreviate(replyTo.get()) + "'");
+    }
+    if (replyTo.isPresent()) {
+      Optional<String> refusal = replyRefusal.apply(replyTo.get());
+      if (refusal.isPresent()) {
+        throw new InvalidCommandException(refusal.get() + "; the command was not run");
+      }
     }
     return replyTo;
   }

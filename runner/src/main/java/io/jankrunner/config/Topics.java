@@ -39,6 +39,14 @@ public record Topics(String prefix) {
     return prefix + ".dlq";
   }
 
+  /**
+   * Every topic this deployment writes or reads for itself: no command may name one of them as its
+   * {@code reply_to} (except {@link #results()}, the default reply topic).
+   */
+  public java.util.List<String> own() {
+    return java.util.List.of(execute(), control(), registry(), results(), status(), dlq());
+  }
+
   /** The share group (or consumer group, in group mode) that consumes execute commands. */
   public String workersGroup() {
     return prefix + ".workers";

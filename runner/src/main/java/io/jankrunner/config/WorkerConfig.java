@@ -4,6 +4,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * How a worker runs. Every field has a command-line option and an environment variable
@@ -20,12 +21,14 @@ import java.util.Optional;
  * @param httpTokens the bearer tokens the HTTP API accepts
  * @param executePartitions partitions of the execute and results topics when this worker creates
  *     them (an existing topic is left as it is)
+ * @param replyTopicsAllowed the operator's allow-list of reply topics ({@code --reply-topics});
+ *     empty: any topic {@link ReplyTopics} does not refuse
  */
 public record WorkerConfig(String bootstrapServers, Path pluginsDir, String workerId, Mode mode, boolean exactlyOnce,
                            Topics topics, int consumers, int maxInFlight, int maxCommandBytes, Duration heartbeatInterval,
                            Duration shutdownGrace, Path stateDir, Duration maxPollInterval,
                            KafkaClientProperties kafkaClient, Optional<InetSocketAddress> http, ApiTokens httpTokens,
-                           int executePartitions) {
+                           int executePartitions, Optional<Pattern> replyTopicsAllowed) {
 
   /** How execute commands are consumed. */
   public enum Mode {
@@ -48,25 +51,37 @@ public record WorkerConfig(String bootstrapServers, Path pluginsDir, String work
                       Duration shutdownGrace, Path stateDir, Duration maxPollInterval) {
     this(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight, maxCommandBytes,
         heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, KafkaClientProperties.NONE, Optional.empty(),
-        ApiTokens.NONE, DEFAULT_EXECUTE_PARTITIONS);
+        ApiTokens.NONE, DEFAULT_EXECUTE_PARTITIONS, Optional.empty());
   }
 
   public WorkerConfig withKafkaClient(KafkaClientProperties properties) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, properties, http, httpTokens,
-        executePartitions);
+        executePartitions, replyTopicsAllowed);
   }
 
   public WorkerConfig withHttp(InetSocketAddress address, ApiTokens tokens) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, Optional.of(address),
-        tokens, executePartitions);
+        tokens, executePartitions, replyTopicsAllowed);
   }
 
   public WorkerConfig withExecutePartitions(int partitions) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, http, httpTokens,
-        partitions);
+        partitions, replyTopicsAllowed);
+  }
+
+  /** Only reply topics that {@code pattern} matches in full (besides the refusals every worker makes). */
+  public WorkerConfig withReplyTopicsAllowed(Optional<Pattern> pattern) {
+    return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
+        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, http, httpTokens,
+        executePartitions, pattern);
+  }
+
+  /** Where commands may ask their results to go. */
+  public ReplyTopics replyTopics() {
+    return new ReplyTopics(topics, replyTopicsAllowed);
   }
 
   public WorkerConfig {

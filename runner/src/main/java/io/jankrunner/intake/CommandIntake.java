@@ -5,6 +5,7 @@ import io.jankrunner.config.Topics;
 import io.jankrunner.config.WorkerConfig;
 import io.jankrunner.dispatch.Dispatcher;
 import io.jankrunner.result.KafkaWriter;
+import io.jankrunner.result.ReplyTopicCheck;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -29,15 +30,17 @@ public final class CommandIntake {
    * Execute commands, in the worker's mode; {@code index} tells this worker's consumers apart.
    *
    * @param transactions exactly-once mode: builds this consumer's transactional producer
+   * @param replies checks that a reply topic exists before a result is written to it
    */
   public static Intake execute(WorkerConfig config, Dispatcher dispatcher, KafkaWriter writer,
                                Optional<Supplier<Producer<byte[], byte[]>>> transactions, ExecutorService workers,
-                               int index) {
-    CommandParser parser = new CommandParser(config.maxCommandBytes(), config.topics().results());
+                               int index, ReplyTopicCheck replies) {
+    // Producers write the execute topic: execute commands only (the others are the control topic's).
+    CommandParser parser = CommandParser.forExecuteTopic(config.maxCommandBytes(), config.replyTopics());
     String topic = config.topics().execute();
     if (config.mode() == WorkerConfig.Mode.SHARE) {
       RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), true,
-          Topics.MAX_REQUEST_BYTES);
+          Topics.MAX_REQUEST_BYTES, replies);
       KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(config.kafkaClient().applyTo(Map.of(
           ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
           ConsumerConfig.GROUP_ID_CONFIG, config.topics().workersGroup(),
@@ -52,7 +55,7 @@ public final class CommandIntake {
       return new ShareIntake(consumer, topic, handler, writer, workers, config.shutdownGrace());
     }
     RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), false,
-        Topics.MAX_REQUEST_BYTES);
+        Topics.MAX_REQUEST_BYTES, replies);
     int maxPollRecords = Math.max(1, Math.min(500, config.maxInFlight() / 4));
     KafkaConsumer<byte[], byte[]> consumer = groupConsumer(config, config.topics().workersGroup(), "-execute-" + index,
         maxPollRecords, config.exactlyOnce());
@@ -62,10 +65,10 @@ public final class CommandIntake {
 
   /** Control commands: one consumer group, so each is handled by one worker; per plugin in order. */
   public static Intake control(WorkerConfig config, Dispatcher dispatcher, KafkaWriter writer,
-                               ExecutorService workers) {
-    CommandParser parser = new CommandParser(config.maxCommandBytes(), config.topics().results());
+                               ExecutorService workers, ReplyTopicCheck replies) {
+    CommandParser parser = CommandParser.forControlTopic(config.maxCommandBytes(), config.replyTopics());
     RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), false,
-        Topics.MAX_REQUEST_BYTES);
+        Topics.MAX_REQUEST_BYTES, replies);
     KafkaConsumer<byte[], byte[]> consumer = groupConsumer(config, config.topics().controlGroup(), "-control", 4,
         false);
     return new GroupIntake(consumer, config.topics().control(), handler, writer, Optional.empty(), workers,

@@ -11,6 +11,7 @@ import io.jankrunner.dispatch.Delivery;
 import io.jankrunner.dispatch.Dispatcher;
 import io.jankrunner.result.KafkaWriter;
 import io.jankrunner.result.OutputRecords;
+import io.jankrunner.result.ReplyTopicCheck;
 import io.jankrunner.result.Result;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -44,6 +45,8 @@ final class RecordHandler {
   static final int MAX_OVERLOAD_WAITS = 12;
   /** Room for the record's key, headers and batch framing within the producer's request limit. */
   private static final int RECORD_OVERHEAD_BYTES = 16 * 1024;
+  /** The DLQ's {@code runner.error.code} for a record whose result had nowhere safe to go. */
+  static final String REPLY_TOPIC_UNAVAILABLE = "REPLY_TOPIC_UNAVAILABLE";
 
   /** What became of a record. */
   enum Outcome {
@@ -73,13 +76,16 @@ final class RecordHandler {
   private final String workerId;
   private final boolean canRelease;
   private final int maxResultBytes;
+  private final ReplyTopicCheck replies;
 
   /**
    * @param canRelease whether the intake can give a record back (share groups can; consumer groups cannot)
    * @param maxRecordBytes the largest record the producer sends ({@code max.request.size})
+   * @param replies says whether a reply topic exists before a result is written to it
    */
   RecordHandler(CommandParser parser, Dispatcher dispatcher, Topics topics, String workerId, boolean canRelease,
-                int maxRecordBytes) {
+                int maxRecordBytes, ReplyTopicCheck replies) {
+    this.replies = replies;
     this.parser = parser;
     this.dispatcher = dispatcher;
     this.topics = topics;
@@ -96,11 +102,40 @@ final class RecordHandler {
     Instant receivedAt = Instant.now();
     Optional<String> traceparent = header(record, OutputRecords.TRACEPARENT);
     Delivery delivery = new Delivery(receivedAt, deliveryCount, traceparent);
-    return switch (parser.parse(record.value())) {
+    CompletableFuture<Handled> handled = switch (parser.parse(record.value())) {
       case Rejected rejected -> CompletableFuture.completedFuture(deadLetter(record, rejected, delivery));
       case Parsed parsed -> run(parsed.command(), delivery, 1).thenApply(result -> answer(parsed.command(), delivery,
           result));
     };
+    return handled.thenCompose(outputs -> withReachableReply(record, outputs));
+  }
+
+  /**
+   * {@code handled}, or, when its reply topic cannot be written (missing, or not describable),
+   * the record to the DLQ with the reason instead of the result: never a send that would make a
+   * broker auto-create the topic, and never a record redelivered forever for want of a topic.
+   */
+  private CompletableFuture<Handled> withReachableReply(ConsumerRecord<byte[], byte[]> record, Handled handled) {
+    Optional<ProducerRecord<byte[], byte[]>> reply = handled.outputs().stream().filter(out -> !isDeadLetter(out))
+        .findFirst();
+    if (reply.isEmpty()) {
+      return CompletableFuture.completedFuture(handled);
+    }
+    return replies.unwritable(reply.get().topic()).thenApply(reason -> {
+      if (reason.isEmpty()) {
+        return handled;
+      }
+      log.warn("the result for {}-{}@{} is not written: {}", record.topic(), record.partition(), record.offset(),
+          reason.get());
+      if (handled.outcome() == Outcome.DEAD_LETTERED) {
+        return new Handled(Outcome.DEAD_LETTERED, handled.outputs().stream().filter(this::isDeadLetter).toList(),
+            handled.commandId(), Optional.empty());
+      }
+      String outcome = handled.answer().map(answer -> answer.result().error()
+          .map(error -> "; the command ended with " + error.code()).orElse("; the command succeeded")).orElse("");
+      return new Handled(Outcome.DEAD_LETTERED, List.of(OutputRecords.deadLetter(topics, record,
+          REPLY_TOPIC_UNAVAILABLE, reason.get() + outcome, workerId)), handled.commandId(), Optional.empty());
+    });
   }
 
   /**

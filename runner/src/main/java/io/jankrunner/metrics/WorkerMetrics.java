@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.Producer;
@@ -51,6 +52,14 @@ public final class WorkerMetrics implements CommandObserver, PluginStateListener
   private final Map<String, Instant> readySince = new ConcurrentHashMap<>();
   private final MultiGauge instances;
   private volatile Supplier<List<PluginInfo>> plugins = List::of;
+  /** Plugin ids that may become tag values; any other id a command names counts as {@link #UNREGISTERED}. */
+  private volatile Predicate<String> registered = id -> false;
+
+  /**
+   * The {@code plugin} tag of a command for a plugin this worker does not have: producers choose
+   * plugin ids, and each distinct tag value would add series (a percentile histogram each) without bound.
+   */
+  public static final String UNREGISTERED = "unregistered";
 
   public WorkerMetrics(String workerId) {
     registry.config().commonTags("worker", workerId);
@@ -81,9 +90,18 @@ public final class WorkerMetrics implements CommandObserver, PluginStateListener
         .register(registry).record(result.duration());
     if (command.plugin().isPresent() && command.type() == io.jankrunner.command.CommandType.EXECUTE) {
       Timer.builder("jank.plugin.call.duration").description("An execute command's plugin call, retries included")
-          .tags("plugin", command.plugin().get(), "status", result.status()).publishPercentileHistogram()
+          .tags("plugin", pluginTag(command.plugin().get()), "status", result.status()).publishPercentileHistogram()
           .register(registry).record(handling);
     }
+  }
+
+  /** Which plugin ids are registered here, so only they become tag values. */
+  public void tagOnly(Predicate<String> registered) {
+    this.registered = registered;
+  }
+
+  private String pluginTag(String pluginId) {
+    return registered.test(pluginId) ? pluginId : UNREGISTERED;
   }
 
   @Override

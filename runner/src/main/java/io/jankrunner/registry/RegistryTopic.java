@@ -1,7 +1,5 @@
 package io.jankrunner.registry;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.dispatch.ControlPlane;
@@ -9,7 +7,6 @@ import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.result.KafkaWriter;
 import io.jankrunner.result.OutputRecords;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,7 +44,6 @@ import org.slf4j.LoggerFactory;
 public final class RegistryTopic implements ControlPlane, Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(RegistryTopic.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration PAUSE_AFTER_ERROR = Duration.ofSeconds(1);
 
   /** One registration as the topic holds it. */
@@ -77,9 +73,7 @@ public final class RegistryTopic implements ControlPlane, Runnable {
     reconciler.appliedHere(pluginId, buildId);
     byte[] value;
     try {
-      value = JSON.writeValueAsBytes(JSON.createObjectNode().put("v", 1).put("plugin", pluginId)
-          .put("registered", true).put("version", version).put("build_id", buildId).put("by", workerId)
-          .put("at", Instant.now().toString()));
+      value = RegistryRecord.encode(pluginId, version, buildId, workerId, Instant.now());
     } catch (IOException e) {
       throw new RunnerException(ErrorCode.INTERNAL, pluginId, "could not encode registry entry", e);
     }
@@ -191,28 +185,23 @@ public final class RegistryTopic implements ControlPlane, Runnable {
   private record Change(String pluginId, Optional<Entry> entry) {}
 
   private Optional<Change> read(ConsumerRecord<byte[], byte[]> record) {
-    if (record.key() == null) {
-      log.warn("registry: record {}-{}@{} has no key; ignored", record.topic(), record.partition(), record.offset());
-      return Optional.empty();
-    }
-    String pluginId = new String(record.key(), StandardCharsets.UTF_8);
-    if (record.value() == null) {
-      desired.remove(pluginId);
-      return Optional.of(new Change(pluginId, Optional.empty()));
-    }
-    try {
-      JsonNode node = JSON.readTree(record.value());
-      if (node == null || !node.isObject()) {
-        throw new IOException("not a JSON object");
+    return switch (RegistryRecord.read(record.key(), record.value())) {
+      case RegistryRecord.Registration registration -> {
+        Entry entry = registration.entry();
+        desired.put(entry.pluginId(), entry);
+        yield Optional.of(new Change(entry.pluginId(), Optional.of(entry)));
       }
-      Entry entry = new Entry(pluginId, node.path("version").asText(""), node.path("build_id").asText(""));
-      desired.put(pluginId, entry);
-      return Optional.of(new Change(pluginId, Optional.of(entry)));
-    } catch (IOException e) {
-      log.warn("registry: unreadable entry for {} at {}-{}@{}; ignored: {}", pluginId, record.topic(),
-          record.partition(), record.offset(), e.toString());
-      return Optional.empty();
-    }
+      case RegistryRecord.Tombstone tombstone -> {
+        desired.remove(tombstone.pluginId());
+        yield Optional.of(new Change(tombstone.pluginId(), Optional.empty()));
+      }
+      case RegistryRecord.Malformed malformed -> {
+        // Only the shape workers write counts: anything else never registers (or unregisters) a plugin.
+        log.warn("registry: record {}-{}@{} is not a registry record ({}); skipped", record.topic(),
+            record.partition(), record.offset(), malformed.reason());
+        yield Optional.empty();
+      }
+    };
   }
 
   private static void pause() {

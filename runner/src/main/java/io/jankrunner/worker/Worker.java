@@ -14,6 +14,7 @@ import io.jankrunner.plugin.grpc.GrpcWarmup;
 import io.jankrunner.registry.RegistryTopic;
 import io.jankrunner.resilience.PluginGuards;
 import io.jankrunner.result.KafkaWriter;
+import io.jankrunner.result.ReplyTopicCheck;
 import io.jankrunner.result.StatusPublisher;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -63,6 +64,8 @@ public final class Worker implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final WorkerMetrics metrics;
   private final KafkaClientProperties clients;
+  /** Describes reply topics before results go to them (never creates one); lives as long as the worker. */
+  private final Admin admin;
   private Optional<ApiServer> http = Optional.empty();
   private volatile boolean consuming;
   private volatile boolean closed;
@@ -71,9 +74,13 @@ public final class Worker implements AutoCloseable {
     this.metrics = new WorkerMetrics(config.workerId());
     this.clients = config.kafkaClient().observedBy(metrics::bindClient);
     this.config = config.withKafkaClient(clients);
-    try (Admin admin = Admin.create(config.kafkaClient().applyTo(
-        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers())))) {
+    this.admin = Admin.create(config.kafkaClient().applyTo(
+        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers())));
+    try {
       TopicSetup.ensure(admin, config.topics(), config.executePartitions());
+    } catch (Exception e) {
+      admin.close(Duration.ofSeconds(5));
+      throw e;
     }
     this.producer = clients.created(new KafkaProducer<>(producerConfig(Optional.empty()), new ByteArraySerializer(),
         new ByteArraySerializer()));
@@ -85,6 +92,7 @@ public final class Worker implements AutoCloseable {
           metrics.onChange(change);
         });
     metrics.watchPlugins(manager::list);
+    metrics.tagOnly(manager::isRegistered);
     this.registry = new RegistryTopic(config.topics().registry(), config.workerId(), producer, registryConsumer(),
         manager, config.stateDir().resolveSibling("builds"));
   }
@@ -120,6 +128,8 @@ public final class Worker implements AutoCloseable {
     manager.startAutoPlugins();
     // Several consumers per worker: while one waits for its batch to be acknowledged, another fetches.
     KafkaWriter writer = new KafkaWriter(producer);
+    ReplyTopicCheck replies = new ReplyTopicCheck(admin, java.util.Set.of(config.topics().results(),
+        config.topics().dlq()));
     for (int i = 0; i < config.consumers(); i++) {
       Optional<Supplier<Producer<byte[], byte[]>>> transactions = Optional.empty();
       if (config.exactlyOnce()) {
@@ -129,11 +139,12 @@ public final class Worker implements AutoCloseable {
         transactions = Optional.of(() -> clients.created(new KafkaProducer<>(
             producerConfig(Optional.of(transactionalId)), new ByteArraySerializer(), new ByteArraySerializer())));
       }
-      Intake execute = CommandIntake.execute(config, dispatcher, writer, transactions, commands, i);
+      Intake execute = CommandIntake.execute(config, dispatcher, writer, transactions, commands, i,
+          replies);
       intakes.add(execute);
       thread("execute-" + i, execute);
     }
-    Intake control = CommandIntake.control(config, dispatcher, writer, commands);
+    Intake control = CommandIntake.control(config, dispatcher, writer, commands, replies);
     intakes.add(control);
     thread("control", control);
     consuming = true;
@@ -197,6 +208,7 @@ public final class Worker implements AutoCloseable {
     status.worker("stopped", event -> { });
     producer.flush();
     producer.close(Duration.ofSeconds(5));
+    admin.close(Duration.ofSeconds(5));
     metrics.close();
     log.info("worker {} stopped", config.workerId());
   }

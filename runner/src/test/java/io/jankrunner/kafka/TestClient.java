@@ -66,6 +66,27 @@ public final class TestClient implements AutoCloseable {
         bytes(command)));
   }
 
+  /**
+   * Creates {@code topic} (as a caller creates its reply topic: workers never create one), and
+   * returns once it can be described.
+   */
+  public void createTopic(String topic) {
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+        org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      try {
+        admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, java.util.Optional.of(3),
+            java.util.Optional.empty()))).all().get(30, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+          throw e;
+        }
+      }
+      admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("could not create " + topic, e);
+    }
+  }
+
   public void flush() {
     producer.flush();
   }

@@ -32,6 +32,7 @@ public final class WorkerTestKit implements AutoCloseable {
     this.state = state;
     this.topics = new Topics(prefix + UUID.randomUUID().toString().substring(0, 8));
     this.replyTo = topics.prefix() + ".my-app.replies";
+    client.createTopic(replyTo); // workers only answer on reply topics that exist
   }
 
   public TestClient client() {

@@ -11,7 +11,7 @@ import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.plugin.PluginManagerConfig;
-import io.jankrunner.plugin.PluginStateListener;
+import io.jankrunner.plugin.api.PluginStateListener;
 import io.jankrunner.plugin.TestPlugins;
 import java.nio.file.Files;
 import java.nio.file.Path;
