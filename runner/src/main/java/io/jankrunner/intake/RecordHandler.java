@@ -13,12 +13,14 @@ import io.jankrunner.result.KafkaWriter;
 import io.jankrunner.result.OutputRecords;
 import io.jankrunner.result.Result;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InvalidTopicException;
@@ -27,6 +29,7 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.record.TimestampType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,19 +76,22 @@ final class RecordHandler {
   private final String workerId;
   private final boolean canRelease;
   private final int maxResultBytes;
+  private final Consumer<Duration> onQueued;
 
   /**
    * @param canRelease whether the intake can give a record back (share groups can; consumer groups cannot)
    * @param maxRecordBytes the largest record the producer sends ({@code max.request.size})
+   * @param onQueued told how long each record with a producer timestamp waited before it was received
    */
   RecordHandler(CommandParser parser, Dispatcher dispatcher, Topics topics, String workerId, boolean canRelease,
-                int maxRecordBytes) {
+                int maxRecordBytes, Consumer<Duration> onQueued) {
     this.parser = parser;
     this.dispatcher = dispatcher;
     this.topics = topics;
     this.workerId = workerId;
     this.canRelease = canRelease;
     this.maxResultBytes = maxRecordBytes - RECORD_OVERHEAD_BYTES;
+    this.onQueued = onQueued;
   }
 
   /**
@@ -96,11 +102,26 @@ final class RecordHandler {
     Instant receivedAt = Instant.now();
     Optional<String> traceparent = header(record, OutputRecords.TRACEPARENT);
     Delivery delivery = new Delivery(receivedAt, deliveryCount, traceparent);
+    Optional<Duration> queued = queued(record, receivedAt);
+    queued.ifPresent(onQueued);
     return switch (parser.parse(record.value())) {
-      case Rejected rejected -> CompletableFuture.completedFuture(deadLetter(record, rejected, delivery));
+      case Rejected rejected -> CompletableFuture.completedFuture(deadLetter(record, rejected, delivery, queued));
       case Parsed parsed -> run(parsed.command(), delivery, 1).thenApply(result -> answer(parsed.command(), delivery,
-          result));
+          result.withQueued(queued)));
     };
+  }
+
+  /**
+   * From the producer's timestamp to {@code receivedAt}: the time a command waited in Kafka (and,
+   * in share mode, for a free consumer). Only a CreateTime is the caller's send time; a clock behind
+   * the producer's counts as no wait rather than a negative one.
+   */
+  static Optional<Duration> queued(ConsumerRecord<?, ?> record, Instant receivedAt) {
+    if (record.timestampType() != TimestampType.CREATE_TIME || record.timestamp() < 0) {
+      return Optional.empty();
+    }
+    Duration waited = Duration.between(Instant.ofEpochMilli(record.timestamp()), receivedAt);
+    return Optional.of(waited.isNegative() ? Duration.ZERO : waited);
   }
 
   /**
@@ -139,14 +160,15 @@ final class RecordHandler {
     return result.error().map(error -> error.code() == ErrorCode.OVERLOADED).orElse(false);
   }
 
-  private Handled deadLetter(ConsumerRecord<byte[], byte[]> record, Rejected rejected, Delivery delivery) {
+  private Handled deadLetter(ConsumerRecord<byte[], byte[]> record, Rejected rejected, Delivery delivery,
+                             Optional<Duration> queued) {
     log.warn("record {}-{}@{} is not a valid command: {}", record.topic(), record.partition(), record.offset(),
         rejected.reason());
     ProducerRecord<byte[], byte[]> dead = OutputRecords.deadLetter(topics, record, ErrorCode.INVALID_COMMAND.name(),
         rejected.reason(), workerId);
     if (rejected.id().isPresent() && rejected.replyTo().isPresent()) {
       Result result = dispatcher.invalid(rejected.id().get(), rejected.type().map(CommandType::jsonName),
-          rejected.reason(), delivery);
+          rejected.reason(), delivery).withQueued(queued);
       return new Handled(Outcome.DEAD_LETTERED,
           List.of(dead, OutputRecords.result(rejected.replyTo().get(), result, delivery.traceparent())), rejected.id(),
           Optional.empty());

@@ -63,6 +63,8 @@ public final class Worker implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final WorkerMetrics metrics;
   private final KafkaClientProperties clients;
+  /** The execute topic's partitions as it is (another worker may have created it with other settings). */
+  private final int executeTopicPartitions;
   private Optional<ApiServer> http = Optional.empty();
   private volatile boolean consuming;
   private volatile boolean closed;
@@ -74,6 +76,7 @@ public final class Worker implements AutoCloseable {
     try (Admin admin = Admin.create(config.kafkaClient().applyTo(
         Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers())))) {
       TopicSetup.ensure(admin, config.topics(), config.executePartitions());
+      this.executeTopicPartitions = TopicSetup.partitions(admin, config.topics().execute());
     }
     this.producer = clients.created(new KafkaProducer<>(producerConfig(Optional.empty()), new ByteArraySerializer(),
         new ByteArraySerializer()));
@@ -118,9 +121,15 @@ public final class Worker implements AutoCloseable {
       log.warn("registry not read to its end after 60 s; taking commands anyway");
     }
     manager.startAutoPlugins();
-    // Several consumers per worker: while one waits for its batch to be acknowledged, another fetches.
     KafkaWriter writer = new KafkaWriter(producer);
-    for (int i = 0; i < config.consumers(); i++) {
+    if (config.mode() == WorkerConfig.Mode.SHARE) {
+      // One intake whose share consumers grow and shrink with the commands that hold them.
+      Intake execute = CommandIntake.share(config, dispatcher, writer, commands, executeTopicPartitions,
+          metrics::queued);
+      intakes.add(execute);
+      thread("execute", execute);
+    }
+    for (int i = 0; config.mode() == WorkerConfig.Mode.GROUP && i < config.consumers(); i++) {
       Optional<Supplier<Producer<byte[], byte[]>>> transactions = Optional.empty();
       if (config.exactlyOnce()) {
         // One transactional id per consumer, stable across restarts of this worker id (fencing);
@@ -129,11 +138,11 @@ public final class Worker implements AutoCloseable {
         transactions = Optional.of(() -> clients.created(new KafkaProducer<>(
             producerConfig(Optional.of(transactionalId)), new ByteArraySerializer(), new ByteArraySerializer())));
       }
-      Intake execute = CommandIntake.execute(config, dispatcher, writer, transactions, commands, i);
+      Intake execute = CommandIntake.group(config, dispatcher, writer, transactions, commands, i, metrics::queued);
       intakes.add(execute);
       thread("execute-" + i, execute);
     }
-    Intake control = CommandIntake.control(config, dispatcher, writer, commands);
+    Intake control = CommandIntake.control(config, dispatcher, writer, commands, metrics::queued);
     intakes.add(control);
     thread("control", control);
     consuming = true;
