@@ -39,8 +39,15 @@ public final class CommandIntake {
     RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), true,
         Topics.MAX_REQUEST_BYTES, onQueued);
     InFlightSlots slots = new InFlightSlots(config.maxInFlight());
-    int fetchSize = ShareIntake.fetchSize(config.maxInFlight());
-    IntFunction<ShareMember> member = index -> new ShareMember(index, new KafkaShareConsumer<>(
+    int most = ShareIntake.mostConsumers(config.consumers(), partitions, config.maxInFlight());
+    IntFunction<ShareMember> member = index -> shareMember(config, handler, writer, workers, slots,
+        index, ShareIntake.fetchSize(index, config.consumers(), most, config.maxInFlight()));
+    return new ShareIntake(member, config.consumers(), most, slots);
+  }
+
+  private static ShareMember shareMember(WorkerConfig config, RecordHandler handler, KafkaWriter writer,
+                                         ExecutorService workers, InFlightSlots slots, int index, int fetchSize) {
+    return new ShareMember(index, new KafkaShareConsumer<>(
         config.kafkaClient().applyTo(Map.of(
             ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
             ConsumerConfig.GROUP_ID_CONFIG, config.topics().workersGroup(),
@@ -53,8 +60,6 @@ public final class CommandIntake {
             ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2))),
         new ByteArrayDeserializer(), new ByteArrayDeserializer()),
         config.topics().execute(), handler, writer, workers, config.shutdownGrace(), slots, fetchSize);
-    return new ShareIntake(member, config.consumers(),
-        ShareIntake.mostConsumers(config.consumers(), partitions, config.maxInFlight()), slots);
   }
 
   /**

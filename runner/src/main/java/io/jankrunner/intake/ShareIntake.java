@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * last such hold it closes them again, down to {@code --consumers}.
  *
  * <p>All consumers draw on one {@link InFlightSlots}: the commands a worker runs never exceed
- * {@code --max-in-flight}, and a consumer polls only when a whole fetch fits.
+ * {@code --max-in-flight}, and a consumer polls only when a whole fetch fits ({@link #fetchSize}).
  */
 final class ShareIntake implements Intake {
 
@@ -63,9 +63,18 @@ final class ShareIntake implements Intake {
     return Math.max(least, Math.min(partitions + 1, maxInFlight));
   }
 
-  /** The {@code max.poll.records} of each consumer: a quarter of the slots, so that others can fetch too. */
-  static int fetchSize(int maxInFlight) {
-    return Math.max(1, Math.min(500, maxInFlight / 4));
+  /**
+   * The {@code max.poll.records} of consumer {@code index}, so that the fetches of all consumers
+   * fit in the slots together and no idle consumer waits for room to poll (one that never polls
+   * never joins the group, and the partitions it would share stay with a held consumer): the
+   * {@code least} kept consumers share half the slots (all of them when no more can open), the
+   * extra ones the other half.
+   */
+  static int fetchSize(int index, int least, int most, int maxInFlight) {
+    int extras = most - least;
+    int forKept = extras <= 0 ? maxInFlight : Math.max(least, maxInFlight / 2);
+    int size = index < least ? forKept / least : (maxInFlight - forKept) / extras;
+    return Math.max(1, Math.min(500, size));
   }
 
   @Override
