@@ -42,12 +42,14 @@ final class WorkerCommand implements Callable<Integer> {
   boolean exactlyOnce;
 
   @Option(names = "--consumers", paramLabel = "N", defaultValue = "${env:JANK_CONSUMERS:-1}",
-      description = "Execute consumers in this worker (env JANK_CONSUMERS; default ${DEFAULT-VALUE}).")
+      description = "Execute consumers always open in this worker (env JANK_CONSUMERS; default ${DEFAULT-VALUE}). "
+          + "Group mode: that many poll loops. Share mode: while a command holds one, the worker opens more, up to "
+          + "one more than the execute topic's partitions, and closes them after a quiet minute.")
   int consumers;
 
   @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "${env:JANK_MAX_IN_FLIGHT:-256}",
-      description = "Execute commands one consumer has in progress at once; it fetches no more until they "
-          + "finish (env JANK_MAX_IN_FLIGHT; default ${DEFAULT-VALUE}).")
+      description = "Execute commands in progress at once: per consumer in group mode (it pauses at that number), "
+          + "for all of the worker's share consumers in share mode (env JANK_MAX_IN_FLIGHT; default ${DEFAULT-VALUE}).")
   int maxInFlight;
 
   @Option(names = "--execute-partitions", paramLabel = "N", defaultValue = "${env:JANK_EXECUTE_PARTITIONS:-12}",

@@ -10,9 +10,10 @@ import java.util.regex.Pattern;
  * How a worker runs. Every field has a command-line option and an environment variable
  * ({@code scripts/runner worker --help}).
  *
- * @param consumers execute consumers in this worker, each with its own poll loop
- * @param maxInFlight execute commands one consumer works on at once; it fetches no more until
- *     they finish (backpressure, not a buffer)
+ * @param consumers execute consumers always open in this worker, each with its own poll loop;
+ *     in share mode more open while a command holds one (see the share intake)
+ * @param maxInFlight execute commands worked on at once (backpressure, not a buffer): per
+ *     consumer in group mode, for all of the worker's share consumers in share mode
  * @param exactlyOnce group mode only: results and offsets in one Kafka transaction
  * @param maxPollInterval the consumer group's {@code max.poll.interval.ms}; the poll thread never
  *     waits for commands, so a command may run longer than this

@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -27,35 +29,57 @@ public final class CommandIntake {
   private CommandIntake() {}
 
   /**
-   * Execute commands, in the worker's mode; {@code index} tells this worker's consumers apart.
+   * Share mode's execute intake: the worker's set of share consumers, from {@code --consumers} up
+   * to one more than the execute topic's {@code partitions} while commands hold some.
    *
-   * @param transactions exactly-once mode: builds this consumer's transactional producer
+   * @param onQueued told how long each command waited before it was received
    * @param replies checks that a reply topic exists before a result is written to it
    */
-  public static Intake execute(WorkerConfig config, Dispatcher dispatcher, KafkaWriter writer,
-                               Optional<Supplier<Producer<byte[], byte[]>>> transactions, ExecutorService workers,
-                               int index, ReplyTopicCheck replies) {
+  public static Intake share(WorkerConfig config, Dispatcher dispatcher, KafkaWriter writer, ExecutorService workers,
+                             int partitions, Consumer<Duration> onQueued, ReplyTopicCheck replies) {
+    // Producers write the execute topic: execute commands only (the others are the control topic's).
+    CommandParser parser = CommandParser.forExecuteTopic(config.maxCommandBytes(), config.replyTopics());
+    RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), true,
+        Topics.MAX_REQUEST_BYTES, onQueued, replies);
+    InFlightSlots slots = new InFlightSlots(config.maxInFlight());
+    int most = ShareIntake.mostConsumers(config.consumers(), partitions, config.maxInFlight());
+    IntFunction<ShareMember> member = index -> shareMember(config, handler, writer, workers, slots,
+        index, ShareIntake.fetchSize(index, config.consumers(), most, config.maxInFlight()));
+    return new ShareIntake(member, config.consumers(), most, slots);
+  }
+
+  private static ShareMember shareMember(WorkerConfig config, RecordHandler handler, KafkaWriter writer,
+                                         ExecutorService workers, InFlightSlots slots, int index, int fetchSize) {
+    return new ShareMember(index, new KafkaShareConsumer<>(
+        config.kafkaClient().applyTo(Map.of(
+            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+            ConsumerConfig.GROUP_ID_CONFIG, config.topics().workersGroup(),
+            ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-execute-" + index,
+            ConsumerConfig.MAX_POLL_RECORDS_CONFIG, fetchSize,
+            ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit",
+            // record_limit: at most max.poll.records acquired at a time, so a worker holds no more locks
+            // than it works on. (A JVM property picks the other mode for measurements: BENCHMARKS.md.)
+            ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, System.getProperty(ACQUIRE_MODE_PROPERTY, "record_limit"),
+            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2))),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer()),
+        config.topics().execute(), handler, writer, workers, config.shutdownGrace(), slots, fetchSize);
+  }
+
+  /**
+   * Group mode's execute intake; {@code index} tells this worker's consumers apart.
+   *
+   * @param transactions exactly-once mode: builds this consumer's transactional producer
+   * @param onQueued told how long each command waited before it was received
+   * @param replies checks that a reply topic exists before a result is written to it
+   */
+  public static Intake group(WorkerConfig config, Dispatcher dispatcher, KafkaWriter writer,
+                             Optional<Supplier<Producer<byte[], byte[]>>> transactions, ExecutorService workers,
+                             int index, Consumer<Duration> onQueued, ReplyTopicCheck replies) {
     // Producers write the execute topic: execute commands only (the others are the control topic's).
     CommandParser parser = CommandParser.forExecuteTopic(config.maxCommandBytes(), config.replyTopics());
     String topic = config.topics().execute();
-    if (config.mode() == WorkerConfig.Mode.SHARE) {
-      RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), true,
-          Topics.MAX_REQUEST_BYTES, replies);
-      KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(config.kafkaClient().applyTo(Map.of(
-          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
-          ConsumerConfig.GROUP_ID_CONFIG, config.topics().workersGroup(),
-          ConsumerConfig.CLIENT_ID_CONFIG, config.workerId() + "-execute-" + index,
-          ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxInFlight(),
-          ConsumerConfig.SHARE_ACKNOWLEDGEMENT_MODE_CONFIG, "explicit",
-          // record_limit: at most max.poll.records acquired at a time, so a worker holds no more locks
-          // than it works on. (A JVM property picks the other mode for measurements: BENCHMARKS.md.)
-          ConsumerConfig.SHARE_ACQUIRE_MODE_CONFIG, System.getProperty(ACQUIRE_MODE_PROPERTY, "record_limit"),
-          ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(1024 * 1024, config.maxCommandBytes() * 2))),
-          new ByteArrayDeserializer(), new ByteArrayDeserializer());
-      return new ShareIntake(consumer, topic, handler, writer, workers, config.shutdownGrace());
-    }
     RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), false,
-        Topics.MAX_REQUEST_BYTES, replies);
+        Topics.MAX_REQUEST_BYTES, onQueued, replies);
     int maxPollRecords = Math.max(1, Math.min(500, config.maxInFlight() / 4));
     KafkaConsumer<byte[], byte[]> consumer = groupConsumer(config, config.topics().workersGroup(), "-execute-" + index,
         maxPollRecords, config.exactlyOnce());
@@ -65,10 +89,10 @@ public final class CommandIntake {
 
   /** Control commands: one consumer group, so each is handled by one worker; per plugin in order. */
   public static Intake control(WorkerConfig config, Dispatcher dispatcher, KafkaWriter writer,
-                               ExecutorService workers, ReplyTopicCheck replies) {
+                               ExecutorService workers, Consumer<Duration> onQueued, ReplyTopicCheck replies) {
     CommandParser parser = CommandParser.forControlTopic(config.maxCommandBytes(), config.replyTopics());
     RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), false,
-        Topics.MAX_REQUEST_BYTES, replies);
+        Topics.MAX_REQUEST_BYTES, onQueued, replies);
     KafkaConsumer<byte[], byte[]> consumer = groupConsumer(config, config.topics().controlGroup(), "-control", 4,
         false);
     return new GroupIntake(consumer, config.topics().control(), handler, writer, Optional.empty(), workers,

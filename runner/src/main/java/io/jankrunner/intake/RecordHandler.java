@@ -14,12 +14,14 @@ import io.jankrunner.result.OutputRecords;
 import io.jankrunner.result.ReplyTopicCheck;
 import io.jankrunner.result.Result;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InvalidTopicException;
@@ -28,6 +30,7 @@ import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.record.TimestampType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,14 +80,16 @@ final class RecordHandler {
   private final boolean canRelease;
   private final int maxResultBytes;
   private final ReplyTopicCheck replies;
+  private final Consumer<Duration> onQueued;
 
   /**
    * @param canRelease whether the intake can give a record back (share groups can; consumer groups cannot)
    * @param maxRecordBytes the largest record the producer sends ({@code max.request.size})
+   * @param onQueued told how long each record with a producer timestamp waited before it was received
    * @param replies says whether a reply topic exists before a result is written to it
    */
   RecordHandler(CommandParser parser, Dispatcher dispatcher, Topics topics, String workerId, boolean canRelease,
-                int maxRecordBytes, ReplyTopicCheck replies) {
+                int maxRecordBytes, Consumer<Duration> onQueued, ReplyTopicCheck replies) {
     this.replies = replies;
     this.parser = parser;
     this.dispatcher = dispatcher;
@@ -92,6 +97,7 @@ final class RecordHandler {
     this.workerId = workerId;
     this.canRelease = canRelease;
     this.maxResultBytes = maxRecordBytes - RECORD_OVERHEAD_BYTES;
+    this.onQueued = onQueued;
   }
 
   /**
@@ -102,10 +108,12 @@ final class RecordHandler {
     Instant receivedAt = Instant.now();
     Optional<String> traceparent = header(record, OutputRecords.TRACEPARENT);
     Delivery delivery = new Delivery(receivedAt, deliveryCount, traceparent);
+    Optional<Duration> queued = queued(record, receivedAt);
+    queued.ifPresent(onQueued);
     CompletableFuture<Handled> handled = switch (parser.parse(record.value())) {
-      case Rejected rejected -> CompletableFuture.completedFuture(deadLetter(record, rejected, delivery));
+      case Rejected rejected -> CompletableFuture.completedFuture(deadLetter(record, rejected, delivery, queued));
       case Parsed parsed -> run(parsed.command(), delivery, 1).thenApply(result -> answer(parsed.command(), delivery,
-          result));
+          result.withQueued(queued)));
     };
     return handled.thenCompose(outputs -> withReachableReply(record, outputs));
   }
@@ -136,6 +144,19 @@ final class RecordHandler {
       return new Handled(Outcome.DEAD_LETTERED, List.of(OutputRecords.deadLetter(topics, record,
           REPLY_TOPIC_UNAVAILABLE, reason.get() + outcome, workerId)), handled.commandId(), Optional.empty());
     });
+  }
+
+  /**
+   * From the producer's timestamp to {@code receivedAt}: the time a command waited in Kafka (and,
+   * in share mode, for a free consumer). Only a CreateTime is the caller's send time; a clock behind
+   * the producer's counts as no wait rather than a negative one.
+   */
+  static Optional<Duration> queued(ConsumerRecord<?, ?> record, Instant receivedAt) {
+    if (record.timestampType() != TimestampType.CREATE_TIME || record.timestamp() < 0) {
+      return Optional.empty();
+    }
+    Duration waited = Duration.between(Instant.ofEpochMilli(record.timestamp()), receivedAt);
+    return Optional.of(waited.isNegative() ? Duration.ZERO : waited);
   }
 
   /**
@@ -174,14 +195,15 @@ final class RecordHandler {
     return result.error().map(error -> error.code() == ErrorCode.OVERLOADED).orElse(false);
   }
 
-  private Handled deadLetter(ConsumerRecord<byte[], byte[]> record, Rejected rejected, Delivery delivery) {
+  private Handled deadLetter(ConsumerRecord<byte[], byte[]> record, Rejected rejected, Delivery delivery,
+                             Optional<Duration> queued) {
     log.warn("record {}-{}@{} is not a valid command: {}", record.topic(), record.partition(), record.offset(),
         rejected.reason());
     ProducerRecord<byte[], byte[]> dead = OutputRecords.deadLetter(topics, record, ErrorCode.INVALID_COMMAND.name(),
         rejected.reason(), workerId);
     if (rejected.id().isPresent() && rejected.replyTo().isPresent()) {
       Result result = dispatcher.invalid(rejected.id().get(), rejected.type().map(CommandType::jsonName),
-          rejected.reason(), delivery);
+          rejected.reason(), delivery).withQueued(queued);
       return new Handled(Outcome.DEAD_LETTERED,
           List.of(dead, OutputRecords.result(rejected.replyTo().get(), result, delivery.traceparent())), rejected.id(),
           Optional.empty());

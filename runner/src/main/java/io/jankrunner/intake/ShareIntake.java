@@ -1,221 +1,151 @@
 package io.jankrunner.intake;
 
-import io.jankrunner.result.KafkaWriter;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.HashSet;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
-import org.apache.kafka.clients.consumer.AcknowledgeType;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaShareConsumer;
-import org.apache.kafka.clients.producer.ProducerRecord;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Execute intake through a share group (KIP-932) with explicit acknowledgement. One thread
- * polls; each record starts on its own virtual thread as soon as it is fetched (which sends the
- * plugin call and is done: no thread waits for the plugin or the broker), and reports its
- * acknowledgement to a completion queue once its outputs are on the broker: ACCEPT for an
- * answered command, REJECT for poison after its dead letter is written, RELEASE (redelivered,
- * elsewhere or later) on overload or shutdown. The poll thread acknowledges each record as it
- * completes; the acknowledgements ride on the next ShareFetch (no separate commit round trip).
+ * Execute intake through a share group (KIP-932): a set of {@link ShareMember share consumers}
+ * per worker that grows while a command holds one and shrinks when none has for a while.
  *
- * <p>A share consumer must acknowledge every record of a poll before it polls again, so a
- * consumer holds at most one fetch ({@code max.poll.records}, fetched in {@code record_limit}
- * mode) at a time: backpressure, not buffering. Several consumers per worker overlap their
- * fetches. A command that runs longer than half the acquisition lock has its lock renewed
- * (KIP-1222), so it is not redelivered while it still runs here.
+ * <p>Why a set: a share consumer in explicit acknowledgement mode cannot poll again until every
+ * record of its last poll is acknowledged, so one long command holds its consumer (RENEW keeps
+ * the lock but the next poll then returns only the renewed records). And the share group's
+ * assignor gives each partition to exactly one member while the group has no more members than
+ * the topic has partitions, so a held consumer also holds back every record on its partitions,
+ * even when other consumers of the same worker are free. Once the group has more members than
+ * partitions, every partition has at least two. So when a consumer has been held for
+ * {@link #HELD_BEFORE_GROWTH}, this intake opens consumers up to one more than the execute
+ * topic's partitions (within {@code --max-in-flight}); {@link #QUIET_BEFORE_SHRINK} after the
+ * last such hold it closes them again, down to {@code --consumers}.
+ *
+ * <p>All consumers draw on one {@link InFlightSlots}: the commands a worker runs never exceed
+ * {@code --max-in-flight}, and a consumer polls only when a whole fetch fits ({@link #fetchSize}).
  */
 final class ShareIntake implements Intake {
 
   private static final Logger log = LoggerFactory.getLogger(ShareIntake.class);
-  /** The broker's default {@code group.share.record.lock.duration.ms}, if the consumer cannot tell. */
-  private static final Duration DEFAULT_LOCK = Duration.ofSeconds(30);
-  private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
+  /** A consumer held this long by its fetch makes the intake open more. */
+  static final Duration HELD_BEFORE_GROWTH = Duration.ofSeconds(1);
+  /** With no consumer held this long, the extra consumers are closed. */
+  static final Duration QUIET_BEFORE_SHRINK = Duration.ofSeconds(60);
+  private static final Duration CHECK_INTERVAL = Duration.ofMillis(100);
 
-  private final KafkaShareConsumer<byte[], byte[]> consumer;
-  private final String topic;
-  private final RecordHandler handler;
-  private final KafkaWriter writer;
-  private final ExecutorService workers;
-  private final Duration shutdownGrace;
-  private final LinkedBlockingQueue<Done> completions = new LinkedBlockingQueue<>();
-  private volatile boolean stopping;
+  private final IntFunction<ShareMember> newMember;
+  private final int least;
+  private final int most;
+  private final InFlightSlots slots;
+  private final List<ShareMember> members = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private int nextIndex;
+  private long lastHeld = System.nanoTime();
 
-  /** A record whose command has finished here, and how to acknowledge it. */
-  private record Done(Position position, AcknowledgeType type) {}
+  /**
+   * @param newMember the consumer with the given index, drawing on {@code slots}
+   * @param least consumers kept open ({@code --consumers})
+   * @param most consumers open while commands hold some
+   */
+  ShareIntake(IntFunction<ShareMember> newMember, int least, int most, InFlightSlots slots) {
+    this.newMember = newMember;
+    this.least = least;
+    this.most = Math.max(least, most);
+    this.slots = slots;
+  }
 
-  ShareIntake(KafkaShareConsumer<byte[], byte[]> consumer, String topic, RecordHandler handler, KafkaWriter writer,
-              ExecutorService workers, Duration shutdownGrace) {
-    this.consumer = consumer;
-    this.topic = topic;
-    this.handler = handler;
-    this.writer = writer;
-    this.workers = workers;
-    this.shutdownGrace = shutdownGrace;
+  /** One more than the partitions, so that each has two members: bounded by the commands a worker may run. */
+  static int mostConsumers(int least, int partitions, int maxInFlight) {
+    return Math.max(least, Math.min(partitions + 1, maxInFlight));
+  }
+
+  /**
+   * The {@code max.poll.records} of consumer {@code index}, so that the fetches of all consumers
+   * fit in the slots together and no idle consumer waits for room to poll (one that never polls
+   * never joins the group, and the partitions it would share stay with a held consumer): the
+   * {@code least} kept consumers share half the slots (all of them when no more can open), the
+   * extra ones the other half.
+   */
+  static int fetchSize(int index, int least, int most, int maxInFlight) {
+    int extras = most - least;
+    int forKept = extras <= 0 ? maxInFlight : Math.max(least, maxInFlight / 2);
+    int size = index < least ? forKept / least : (maxInFlight - forKept) / extras;
+    return Math.max(1, Math.min(500, size));
   }
 
   @Override
   public void run() {
     try {
-      consumer.subscribe(List.of(topic));
-      PollLoop.run("share intake on " + topic, () -> stopping, () -> {
-        ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL_TIMEOUT);
-        if (!records.isEmpty()) {
-          process(records);
-        }
-      });
+      while (open() < least) {
+        open(1);
+      }
+      while (!await(CHECK_INTERVAL)) {
+        supervise();
+      }
     } finally {
-      try {
-        consumer.commitSync(Duration.ofSeconds(5));
-      } catch (RuntimeException e) {
-        log.debug("final acknowledgement commit failed: {}", e.toString());
-      }
-      consumer.close(Duration.ofSeconds(5));
-    }
-  }
-
-  /** Starts every record of a poll, then acknowledges each as it completes, until none is left. */
-  private void process(ConsumerRecords<byte[], byte[]> records) {
-    Map<Position, ConsumerRecord<byte[], byte[]>> pending = new HashMap<>();
-    records.forEach(record -> start(record, pending));
-    try {
-      awaitAll(pending);
-    } catch (RuntimeException e) {
-      // Every record of the last poll must be acknowledged before the next poll, or every poll
-      // after this one fails too: what is still pending goes back to the group.
-      log.warn("releasing {} commands after an error in the share intake on {}", pending.size(), topic);
-      pending.values().forEach(record -> acknowledge(record, AcknowledgeType.RELEASE));
-      throw e;
-    }
-  }
-
-  private void awaitAll(Map<Position, ConsumerRecord<byte[], byte[]>> pending) {
-    Duration lock = consumer.acquisitionLockTimeoutMs().map(Duration::ofMillis).orElse(DEFAULT_LOCK);
-    long renewAt = System.nanoTime() + lock.toNanos() / 2;
-    long graceEnd = 0;
-    while (!pending.isEmpty()) {
-      long now = System.nanoTime();
-      Done done = take(Math.min(renewAt - now, TimeUnit.MILLISECONDS.toNanos(200)));
-      while (done != null) {
-        ConsumerRecord<byte[], byte[]> record = pending.remove(done.position());
-        if (record != null) {
-          acknowledge(record, done.type());
-        }
-        done = completions.poll();
-      }
-      now = System.nanoTime();
-      if (stopping && !pending.isEmpty()) {
-        graceEnd = graceEnd == 0 ? now + shutdownGrace.toNanos() : graceEnd;
-        if (now >= graceEnd) {
-          log.warn("shutdown grace over: releasing {} unfinished commands", pending.size());
-          pending.values().forEach(record -> acknowledge(record, AcknowledgeType.RELEASE));
-          pending.clear();
+      members.forEach(ShareMember::stop);
+      for (Thread thread : threads) {
+        try {
+          thread.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
       }
-      if (!pending.isEmpty() && now >= renewAt) {
-        renewLocks(pending);
-        renewAt = System.nanoTime() + lock.toNanos() / 2;
-      }
     }
   }
 
-  private Done take(long timeoutNanos) {
+  private void supervise() {
+    for (int i = members.size() - 1; i >= 0; i--) {
+      if (!threads.get(i).isAlive()) {
+        members.remove(i);
+        threads.remove(i);
+      }
+    }
+    long now = System.nanoTime();
+    boolean held = members.stream().anyMatch(member -> member.heldNanos(now) >= HELD_BEFORE_GROWTH.toNanos());
+    if (held) {
+      lastHeld = now;
+      int open = open();
+      if (open < most && slots.free() > 0) {
+        log.info("a share consumer is held by a running command: opening {} more (up to {})", most - open, most);
+        open(most - open);
+      }
+    } else if (open() > least && now - lastHeld >= QUIET_BEFORE_SHRINK.toNanos()) {
+      List<ShareMember> extra = members.stream().filter(member -> !member.retiring()).skip(least).toList();
+      log.info("no share consumer held for {} s: closing {} of {}", QUIET_BEFORE_SHRINK.toSeconds(), extra.size(),
+          open());
+      extra.forEach(ShareMember::retire);
+    }
+  }
+
+  /** Consumers open and not retiring. */
+  private int open() {
+    return (int) members.stream().filter(member -> !member.retiring()).count();
+  }
+
+  private void open(int count) {
+    for (int i = 0; i < count; i++) {
+      ShareMember member = newMember.apply(nextIndex++);
+      members.add(member);
+      threads.add(Thread.ofPlatform().name("worker-execute-" + member.index()).start(member));
+    }
+  }
+
+  private boolean await(Duration duration) {
     try {
-      return completions.poll(Math.max(0, timeoutNanos), TimeUnit.NANOSECONDS);
+      return stopped.await(duration.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return null;
+      return true;
     }
   }
-
-  private void start(ConsumerRecord<byte[], byte[]> record, Map<Position, ConsumerRecord<byte[], byte[]>> pending) {
-    Position position = Position.of(record);
-    pending.put(position, record);
-    int deliveryCount = record.deliveryCount().map(Short::intValue).orElse(1);
-    CompletableFuture.supplyAsync(() -> handler.handle(record, deliveryCount), workers)
-        .thenCompose(Function.identity())
-        .thenCompose(handled -> acknowledgement(record, handled))
-        .exceptionally(error -> {
-          log.error("record {}-{}@{} could not be handled; releasing it", record.topic(), record.partition(),
-              record.offset(), error);
-          return AcknowledgeType.RELEASE;
-        })
-        .thenAccept(type -> completions.add(new Done(position, type)));
-  }
-
-  /**
-   * Commands still running when half the acquisition lock has passed keep their records: RENEW
-   * extends the lock (KIP-1222), and the renewed records come back on the next poll, where the
-   * new record objects replace the old (acknowledgements must name what the last poll returned).
-   * Anything new that poll brings is started like any fetched record; since those must be
-   * acknowledged before another poll, polling for renewed records stops there (one that has not
-   * come back yet is acknowledged under its old delivery, or redelivered when its lock ends).
-   */
-  private void renewLocks(Map<Position, ConsumerRecord<byte[], byte[]>> pending) {
-    pending.values().forEach(record -> acknowledge(record, AcknowledgeType.RENEW));
-    Set<Position> missing = new HashSet<>(pending.keySet());
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    boolean startedNew = false;
-    while (!missing.isEmpty() && !startedNew && System.nanoTime() < until) {
-      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-        Position position = Position.of(record);
-        if (pending.containsKey(position)) {
-          pending.put(position, record);
-          missing.remove(position);
-        } else {
-          start(record, pending);
-          startedNew = true;
-        }
-      }
-    }
-    log.debug("renewed the locks of {} long-running commands", pending.size() - missing.size());
-  }
-
-  private void acknowledge(ConsumerRecord<byte[], byte[]> record, AcknowledgeType type) {
-    try {
-      consumer.acknowledge(record, type);
-    } catch (IllegalStateException e) {
-      // The lock was lost (the record went back to the group): another delivery will answer it.
-      log.warn("could not acknowledge {}-{}@{} as {}: {}", record.topic(), record.partition(), record.offset(), type,
-          e.getMessage());
-    }
-  }
-
-  /** Where a record sits; the same across its redeliveries to this consumer. */
-  private record Position(String topic, int partition, long offset) {
-    static Position of(ConsumerRecord<?, ?> record) {
-      return new Position(record.topic(), record.partition(), record.offset());
-    }
-  }
-
-  private CompletableFuture<AcknowledgeType> acknowledgement(ConsumerRecord<byte[], byte[]> record,
-                                                             RecordHandler.Handled handled) {
-    if (handled.outcome() == RecordHandler.Outcome.RELEASE) {
-      return CompletableFuture.completedFuture(AcknowledgeType.RELEASE);
-    }
-    AcknowledgeType done = handled.outcome() == RecordHandler.Outcome.ANSWERED
-        ? AcknowledgeType.ACCEPT : AcknowledgeType.REJECT;
-    // Too large for the broker: a small error result instead; unwritable: the record to the DLQ
-    // (REJECT); neither written: another delivery will try again (RELEASE).
-    return handler.publish(writer, record, handled, workers)
-        .thenApply(fallback -> fallback.filter(handler::isDeadLetter).isPresent() ? AcknowledgeType.REJECT : done)
-        .exceptionally(neither -> AcknowledgeType.RELEASE);
-  }
-
 
   @Override
   public void stop() {
-    stopping = true;
-    consumer.wakeup();
+    stopped.countDown();
   }
 }

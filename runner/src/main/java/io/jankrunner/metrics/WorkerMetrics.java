@@ -51,6 +51,7 @@ public final class WorkerMetrics implements CommandObserver, PluginStateListener
   private final Map<String, Instant> starting = new ConcurrentHashMap<>();
   private final Map<String, Instant> readySince = new ConcurrentHashMap<>();
   private final MultiGauge instances;
+  private final Timer queued;
   private volatile Supplier<List<PluginInfo>> plugins = List::of;
   /** Plugin ids that may become tag values; any other id a command names counts as {@link #UNREGISTERED}. */
   private volatile Predicate<String> registered = id -> false;
@@ -75,6 +76,14 @@ public final class WorkerMetrics implements CommandObserver, PluginStateListener
     instances = MultiGauge.builder("jank.plugin.instances")
         .description("Plugin processes on this worker by plugin and state (0 or 1 per plugin and state)")
         .register(registry);
+    queued = Timer.builder("jank.command.queued")
+        .description("From the producer's record timestamp (CreateTime) to the worker's receipt of the command")
+        .publishPercentileHistogram().register(registry);
+  }
+
+  /** A command read from Kafka waited this long between its producer's send and its receipt here. */
+  public void queued(Duration waited) {
+    queued.record(waited);
   }
 
   @Override

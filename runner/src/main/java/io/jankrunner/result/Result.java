@@ -16,10 +16,20 @@ import java.util.Optional;
  * @param attempts plugin calls made for this delivery (retries included)
  * @param deliveryCount how often Kafka has delivered this command (share groups count it)
  * @param coldStart the plugin start this command waited for; empty when a warm instance served it
+ * @param queued how long the command waited between its producer's record timestamp and its receipt
+ *     here; empty when the record carries no producer time (a broker-set LogAppendTime, or HTTP)
  */
 public record Result(String id, Optional<String> type, Optional<String> plugin, Optional<String> method, boolean ok,
                      Optional<JsonNode> data, Optional<Failure> error, String worker, int attempts, int deliveryCount,
-                     Instant receivedAt, Instant finishedAt, Optional<Duration> coldStart) {
+                     Instant receivedAt, Instant finishedAt, Optional<Duration> coldStart, Optional<Duration> queued) {
+
+  /** A result whose queueing time is not known (yet): the intake adds it with {@link #withQueued}. */
+  public Result(String id, Optional<String> type, Optional<String> plugin, Optional<String> method, boolean ok,
+                Optional<JsonNode> data, Optional<Failure> error, String worker, int attempts, int deliveryCount,
+                Instant receivedAt, Instant finishedAt, Optional<Duration> coldStart) {
+    this(id, type, plugin, method, ok, data, error, worker, attempts, deliveryCount, receivedAt, finishedAt, coldStart,
+        Optional.empty());
+  }
 
   /** A result that paid no cold start. */
   public Result(String id, Optional<String> type, Optional<String> plugin, Optional<String> method, boolean ok,
@@ -50,18 +60,24 @@ public record Result(String id, Optional<String> type, Optional<String> plugin, 
    */
   public Result asFailure(ErrorCode code, String message) {
     return new Result(id, type, plugin, method, false, Optional.empty(), Optional.of(new Failure(code, message)),
-        worker, attempts, deliveryCount, receivedAt, finishedAt);
+        worker, attempts, deliveryCount, receivedAt, finishedAt, Optional.empty(), queued);
   }
 
   /** The same result for another delivery of the same command. */
   public Result withDeliveryCount(int count) {
     return new Result(id, type, plugin, method, ok, data, error, worker, attempts, count, receivedAt, finishedAt,
-        coldStart);
+        coldStart, queued);
   }
 
   /** The same result, saying it paid {@code cold} (or not). */
   public Result withColdStart(Optional<Duration> cold) {
     return new Result(id, type, plugin, method, ok, data, error, worker, attempts, deliveryCount, receivedAt,
-        finishedAt, cold);
+        finishedAt, cold, queued);
+  }
+
+  /** The same result, saying how long this delivery waited before it was received (or that it is not known). */
+  public Result withQueued(Optional<Duration> waited) {
+    return new Result(id, type, plugin, method, ok, data, error, worker, attempts, deliveryCount, receivedAt,
+        finishedAt, coldStart, waited);
   }
 }

@@ -34,6 +34,7 @@ public final class ResultJson {
     node.put("finished_at", result.finishedAt().toString());
     node.put("duration_ms", result.duration().toMillis());
     result.coldStart().ifPresent(cold -> node.put("cold_start_ms", cold.toMillis()));
+    result.queued().ifPresent(queued -> node.put("queued_ms", queued.toMillis()));
     return node;
   }
 
@@ -77,6 +78,9 @@ public final class ResultJson {
       json.writeNumberField("duration_ms", result.duration().toMillis());
       if (result.coldStart().isPresent()) {
         json.writeNumberField("cold_start_ms", result.coldStart().get().toMillis());
+      }
+      if (result.queued().isPresent()) {
+        json.writeNumberField("queued_ms", result.queued().get().toMillis());
       }
       json.writeEndObject();
     } catch (IOException e) {

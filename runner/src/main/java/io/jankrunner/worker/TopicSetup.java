@@ -56,6 +56,12 @@ public final class TopicSetup {
     configureShareGroup(admin, topics.workersGroup());
   }
 
+  /** How many partitions {@code topic} has. */
+  static int partitions(Admin admin, String topic) throws Exception {
+    return admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .get(topic).partitions().size();
+  }
+
   private static NewTopic topic(String name, int partitions, short replication, Map<String, String> configs) {
     return new NewTopic(name, partitions, replication).configs(configs);
   }

@@ -66,6 +66,8 @@ public final class Worker implements AutoCloseable {
   private final KafkaClientProperties clients;
   /** Describes reply topics before results go to them (never creates one); lives as long as the worker. */
   private final Admin admin;
+  /** The execute topic's partitions as it is (another worker may have created it with other settings). */
+  private final int executeTopicPartitions;
   private Optional<ApiServer> http = Optional.empty();
   private volatile boolean consuming;
   private volatile boolean closed;
@@ -78,6 +80,7 @@ public final class Worker implements AutoCloseable {
         Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers())));
     try {
       TopicSetup.ensure(admin, config.topics(), config.executePartitions());
+      this.executeTopicPartitions = TopicSetup.partitions(admin, config.topics().execute());
     } catch (Exception e) {
       admin.close(Duration.ofSeconds(5));
       throw e;
@@ -126,11 +129,17 @@ public final class Worker implements AutoCloseable {
       log.warn("registry not read to its end after 60 s; taking commands anyway");
     }
     manager.startAutoPlugins();
-    // Several consumers per worker: while one waits for its batch to be acknowledged, another fetches.
     KafkaWriter writer = new KafkaWriter(producer);
     ReplyTopicCheck replies = new ReplyTopicCheck(admin, java.util.Set.of(config.topics().results(),
         config.topics().dlq()));
-    for (int i = 0; i < config.consumers(); i++) {
+    if (config.mode() == WorkerConfig.Mode.SHARE) {
+      // One intake whose share consumers grow and shrink with the commands that hold them.
+      Intake execute = CommandIntake.share(config, dispatcher, writer, commands, executeTopicPartitions,
+          metrics::queued, replies);
+      intakes.add(execute);
+      thread("execute", execute);
+    }
+    for (int i = 0; config.mode() == WorkerConfig.Mode.GROUP && i < config.consumers(); i++) {
       Optional<Supplier<Producer<byte[], byte[]>>> transactions = Optional.empty();
       if (config.exactlyOnce()) {
         // One transactional id per consumer, stable across restarts of this worker id (fencing);
@@ -139,12 +148,11 @@ public final class Worker implements AutoCloseable {
         transactions = Optional.of(() -> clients.created(new KafkaProducer<>(
             producerConfig(Optional.of(transactionalId)), new ByteArraySerializer(), new ByteArraySerializer())));
       }
-      Intake execute = CommandIntake.execute(config, dispatcher, writer, transactions, commands, i,
-          replies);
+      Intake execute = CommandIntake.group(config, dispatcher, writer, transactions, commands, i, metrics::queued, replies);
       intakes.add(execute);
       thread("execute-" + i, execute);
     }
-    Intake control = CommandIntake.control(config, dispatcher, writer, commands, replies);
+    Intake control = CommandIntake.control(config, dispatcher, writer, commands, metrics::queued, replies);
     intakes.add(control);
     thread("control", control);
     consuming = true;

@@ -6,8 +6,8 @@ import io.jankrunner.sdk.PluginServer;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A real plugin for the intake tests, served by the SDK: it echoes, sleeps, returns results of a
- * requested size, and reports how many calls it had in flight at once.
+ * A real plugin for the intake tests, served by the SDK: it echoes, sleeps, names its process, returns
+ * results of a requested size, and reports how many calls it had in flight at once.
  */
 public final class PipelinePlugin {
 
@@ -24,6 +24,10 @@ public final class PipelinePlugin {
       case "sleep" -> {
         Thread.sleep(args.path("ms").asLong(100));
         yield args;
+      }
+      case "pid" -> {
+        Thread.sleep(args.path("ms").asLong(100));
+        yield args.put("pid", ProcessHandle.current().pid());
       }
       case "big" -> args.put("blob", "x".repeat(args.path("bytes").asInt(1024)));
       case "concurrency" -> {

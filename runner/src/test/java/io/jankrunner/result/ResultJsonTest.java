@@ -49,4 +49,17 @@ class ResultJsonTest {
     assertEquals(false, json.has("data"));
     assertEquals(false, json.path("error").path("retriable").asBoolean());
   }
+
+  @Test
+  void aResultSaysHowLongItsCommandWaitedWhenThatIsKnown() throws Exception {
+    Result unknown = new Result("c-4", Optional.of("execute"), Optional.of("p.x"), Optional.of("greet"), true,
+        Optional.of(JSON.readTree("{}")), Optional.empty(), "w-1", 1, 1, RECEIVED, RECEIVED.plusMillis(5));
+    Result queued = unknown.withQueued(Optional.of(java.time.Duration.ofMillis(15_300)));
+
+    assertEquals(15_300, JSON.readTree(ResultJson.toBytes(queued)).path("queued_ms").asLong());
+    assertEquals(reparsed(queued), JSON.readTree(ResultJson.toBytes(queued)));
+    assertEquals(false, JSON.readTree(ResultJson.toBytes(unknown)).has("queued_ms"));
+    assertEquals(15_300, queued.withDeliveryCount(2).withColdStart(Optional.empty()).queued().orElseThrow().toMillis(),
+        "the other copies keep it");
+  }
 }
