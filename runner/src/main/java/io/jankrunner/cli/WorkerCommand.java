@@ -67,7 +67,8 @@ final class WorkerCommand implements Callable<Integer> {
 
   @Option(names = "--http", paramLabel = "HOST:PORT", defaultValue = "${env:JANK_HTTP}",
       description = "Serve the HTTP API, /metrics, /healthz and /readyz here, e.g. 127.0.0.1:8080 (env JANK_HTTP; "
-          + "default off). Bearer tokens come from env JANK_HTTP_TOKENS or JANK_HTTP_TOKENS_FILE.")
+          + "default off). Bearer tokens come from env JANK_HTTP_TOKENS or JANK_HTTP_TOKENS_FILE, Jank's JWT secret from "
+          + "JANK_HTTP_JWT_SECRET or JANK_HTTP_JWT_SECRET_FILE, allowed browser origins from JANK_HTTP_CORS_ORIGINS.")
   String http;
 
   @Option(names = "--reply-topics", paramLabel = "REGEX", defaultValue = "${env:JANK_REPLY_TOPICS}",

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * The worker's one HTTP port: Jank's plugin API ({@code /api/v1/plugin/*}, bearer tokens),
+ * The worker's one HTTP port: Jank's plugin API ({@code /api/v1/plugin/*}; static bearer tokens
+ * or Jank's JWTs; CORS for the operator's origins),
  * {@code /metrics} (Prometheus), {@code /healthz} and {@code /readyz}. The JDK's own HTTP server
  * with a virtual thread per exchange: no dependency, and a blocking plugin call costs no
  * platform thread.
@@ -44,11 +45,15 @@ public final class ApiServer implements AutoCloseable {
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final ApiTokens tokens;
   private final Backend backend;
+  private final Optional<JankJwt> jwt;
+  private final Cors cors;
   private final PluginApi plugins;
   private final boolean loopback;
 
   private ApiServer(InetSocketAddress address, ApiTokens tokens, Backend backend) throws IOException {
     this.tokens = tokens;
+    this.jwt = tokens.jwtSecret().map(JankJwt::new);
+    this.cors = new Cors(tokens.corsOrigins());
     this.backend = backend;
     this.plugins = new PluginApi(backend);
     this.loopback = address.getAddress() != null && address.getAddress().isLoopbackAddress();
@@ -70,7 +75,7 @@ public final class ApiServer implements AutoCloseable {
     boolean loopback = address.getAddress().isLoopbackAddress();
     if (!loopback && tokens.isEmpty()) {
       throw new IllegalArgumentException("--http " + address.getHostString() + " is not a loopback address: set "
-          + "JANK_HTTP_TOKENS or JANK_HTTP_TOKENS_FILE, or listen on 127.0.0.1");
+          + "JANK_HTTP_TOKENS, JANK_HTTP_TOKENS_FILE or JANK_HTTP_JWT_SECRET, or listen on 127.0.0.1");
     }
     ApiServer api = new ApiServer(address, tokens, backend);
     api.server.start();
@@ -98,13 +103,14 @@ public final class ApiServer implements AutoCloseable {
       }
     } catch (Exchanges.BodyTooLarge e) {
       exchange.getResponseHeaders().set("Connection", "close");
-      respondQuietly(exchange, requestId, 413, "PAYLOAD_TOO_LARGE", e.getMessage());
+      respondQuietly(exchange, requestId, 413, JankError.INVALID_PARAMS, "PAYLOAD_TOO_LARGE", "body too large",
+          e.getMessage());
     } catch (IOException e) {
       log.debug("HTTP {} {}: {}", exchange.getRequestMethod(), path, e.toString());
     } catch (RuntimeException e) {
       log.error("HTTP {} {} failed", exchange.getRequestMethod(), path, e);
-      respondQuietly(exchange, requestId, 500, "INTERNAL", "internal error; see the worker's log, request "
-          + requestId);
+      respondQuietly(exchange, requestId, 500, JankError.INTERNAL, "INTERNAL", "see the worker's log, request "
+          + requestId, null);
     } finally {
       exchange.close();
       MDC.remove("traceparent");
@@ -113,45 +119,80 @@ public final class ApiServer implements AutoCloseable {
 
   private void api(HttpExchange exchange, String requestId, String path) throws IOException, Exchanges.BodyTooLarge {
     if (!path.startsWith(PluginApi.PREFIX)) {
-      Exchanges.error(exchange, requestId, 404, "NOT_FOUND", "no endpoint " + path);
+      Exchanges.error(exchange, requestId, JankError.RESOURCE_NOT_FOUND, "NOT_FOUND", "endpoint " + path, null);
       return;
+    }
+    // As in Jank, CORS comes before authentication: a preflight carries no token.
+    switch (cors.check(exchange)) {
+      case PREFLIGHT_ANSWERED -> {
+        Exchanges.sendBytes(exchange, 204, new byte[0]);
+        return;
+      }
+      case REFUSED -> {
+        Exchanges.error(exchange, requestId, JankError.FORBIDDEN, "CORS_ORIGIN_REFUSED", "origin "
+            + exchange.getRequestHeaders().getFirst("Origin"), "this origin is not in JANK_HTTP_CORS_ORIGINS");
+        return;
+      }
+      default -> { }
     }
     PluginApi.Route route = PluginApi.ROUTES.get(path.substring(PluginApi.PREFIX.length()));
     if (!authorized(exchange, requestId, route == null || route.writes())) {
       return;
     }
     if (route == null) {
-      Exchanges.error(exchange, requestId, 404, "NOT_FOUND", "no endpoint " + path);
+      Exchanges.error(exchange, requestId, JankError.RESOURCE_NOT_FOUND, "NOT_FOUND", "endpoint " + path, null);
     } else if (!route.method().equals(exchange.getRequestMethod())) {
       exchange.getResponseHeaders().set("Allow", route.method());
-      Exchanges.error(exchange, requestId, 405, "METHOD_NOT_ALLOWED", path + " takes " + route.method());
+      Exchanges.error(exchange, requestId, 405, JankError.INVALID_PARAMS, "METHOD_NOT_ALLOWED",
+          path + " takes " + route.method(), null);
     } else if (!isReady()) {
-      Exchanges.error(exchange, requestId, 503, "NOT_READY", "the worker is starting; see /readyz");
+      Exchanges.error(exchange, requestId, JankError.SERVICE_UNAVAILABLE, "NOT_READY", "the worker is starting",
+          "see /readyz");
     } else {
       plugins.handle(path.substring(PluginApi.PREFIX.length()), exchange, requestId);
     }
   }
 
-  /** 401 without a bearer token, 403 with one that is not ours or only reads; true when the call may go on. */
+  /**
+   * As Jank: 401 (code 10003) for a missing, unknown, expired or badly signed token, so a Jank
+   * client refreshes and retries; 403 only for a read-only token on a write, which Jank has no
+   * counterpart for. A static token is looked up first, then a Jank JWT when a secret is set (a
+   * JWT may do anything: Jank's plugin routes ask nothing beyond a valid login). True when the
+   * call may go on.
+   */
   private boolean authorized(HttpExchange exchange, String requestId, boolean writes) throws IOException {
     if (tokens.isEmpty()) {
       return true; // loopback only: start() refuses other addresses without tokens
     }
     String header = exchange.getRequestHeaders().getFirst("Authorization");
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.substring(7).isBlank()) {
-      Exchanges.error(exchange, requestId, 401, "UNAUTHORIZED", "an Authorization: Bearer <token> header is needed");
+      unauthorized(exchange, requestId, "auth header is empty");
       return false;
     }
-    Optional<ApiTokens.Access> access = tokens.check(header.substring(7).strip());
+    String token = header.substring(7).strip();
+    Optional<ApiTokens.Access> access = tokens.check(token);
+    if (access.isEmpty() && jwt.isPresent() && JankJwt.looksLikeJwt(token)) {
+      Optional<String> refusal = jwt.get().refusal(token);
+      if (refusal.isPresent()) {
+        unauthorized(exchange, requestId, refusal.get());
+        return false;
+      }
+      access = Optional.of(ApiTokens.Access.READ_WRITE);
+    }
     if (access.isEmpty()) {
-      Exchanges.error(exchange, requestId, 403, "FORBIDDEN", "the token is not accepted");
+      unauthorized(exchange, requestId, "the token is not accepted");
       return false;
     }
     if (writes && access.get() == ApiTokens.Access.READ_ONLY) {
-      Exchanges.error(exchange, requestId, 403, "FORBIDDEN", "a read-only token may only get and list");
+      Exchanges.error(exchange, requestId, JankError.FORBIDDEN, "FORBIDDEN", "a read-only token may only get and list",
+          null);
       return false;
     }
     return true;
+  }
+
+  private static void unauthorized(HttpExchange exchange, String requestId, String why) throws IOException {
+    Exchanges.error(exchange, requestId, JankError.UNAUTHORIZED, "UNAUTHORIZED", why, null);
   }
 
   private void health(HttpExchange exchange, String requestId) throws IOException {
@@ -185,12 +226,12 @@ public final class ApiServer implements AutoCloseable {
     return checks;
   }
 
-  private static void respondQuietly(HttpExchange exchange, String requestId, int status, String code,
-                                     String message) {
+  private static void respondQuietly(HttpExchange exchange, String requestId, int status, JankError error,
+                                     String name, String argument, String detail) {
     try {
-      Exchanges.error(exchange, requestId, status, code, message);
+      Exchanges.error(exchange, requestId, status, error, name, argument, detail);
     } catch (IOException | RuntimeException e) {
-      log.debug("could not answer {} {}: {}", status, code, e.toString());
+      log.debug("could not answer {} {}: {}", status, name, e.toString());
     }
   }
 

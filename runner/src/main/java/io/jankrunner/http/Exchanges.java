@@ -16,8 +16,11 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * Reading and answering one HTTP exchange: Jank's envelope ({@code {"data","requestId","timeStamp"}}
- * or {@code {"error":{"code","message"},"requestId","timeStamp"}}), bounded bodies, query strings.
+ * Reading and answering one HTTP exchange: Jank's envelope as its {@code vo.Success} and
+ * {@code vo.Fail} build it ({@code {"data","requestId","timeStamp"}}, or
+ * {@code {"error":{"code","message"},"data","requestId","timeStamp"}} with the numeric code as
+ * text and the detail in {@code data}; {@code timeStamp} in Unix seconds), bounded bodies, query
+ * strings. The runner adds {@code error.name}, its own symbolic name for the failure.
  */
 final class Exchanges {
 
@@ -42,15 +45,28 @@ final class Exchanges {
   static void ok(HttpExchange exchange, String requestId, JsonNode data) throws IOException {
     ObjectNode envelope = JSON.createObjectNode();
     envelope.set("data", data);
-    envelope.put("requestId", requestId).put("timeStamp", Instant.now().toEpochMilli());
+    envelope.put("requestId", requestId).put("timeStamp", Instant.now().getEpochSecond());
     send(exchange, 200, requestId, envelope);
   }
 
-  static void error(HttpExchange exchange, String requestId, int status, String code, String message)
-      throws IOException {
+  /** A failure with Jank's status for {@code error}. */
+  static void error(HttpExchange exchange, String requestId, JankError error, String name, String argument,
+                    String detail) throws IOException {
+    error(exchange, requestId, error.status, error, name, argument, detail);
+  }
+
+  /**
+   * A failure: {@code error.message} is Jank's template for {@code error} filled with
+   * {@code argument}; {@code detail}, when not null, is the {@code data} Jank puts beside it.
+   */
+  static void error(HttpExchange exchange, String requestId, int status, JankError error, String name,
+                    String argument, String detail) throws IOException {
     ObjectNode envelope = JSON.createObjectNode();
-    envelope.putObject("error").put("code", code).put("message", message);
-    envelope.put("requestId", requestId).put("timeStamp", Instant.now().toEpochMilli());
+    envelope.putObject("error").put("code", error.code).put("message", error.message(argument)).put("name", name);
+    if (detail != null) {
+      envelope.put("data", detail);
+    }
+    envelope.put("requestId", requestId).put("timeStamp", Instant.now().getEpochSecond());
     if (status == 401) {
       exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
     }

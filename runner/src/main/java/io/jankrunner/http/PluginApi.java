@@ -12,6 +12,7 @@ import io.jankrunner.command.Command;
 import io.jankrunner.command.CommandParser;
 import io.jankrunner.command.CommandType;
 import io.jankrunner.dispatch.Delivery;
+import io.jankrunner.dispatch.PluginInfoJson;
 import io.jankrunner.plugin.api.PluginInfo;
 import io.jankrunner.result.Result;
 import java.io.IOException;
@@ -23,10 +24,13 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * Jank's {@code /api/v1/plugin/*}: register and unregister go fleet-wide through the dispatcher
- * exactly as the Kafka control commands do (the registry topic); execute runs on this worker
- * under the same guards; get and list read this worker's plugin manager. A request body becomes
- * the same command JSON a Kafka producer would send and is validated by the same parser.
+ * Jank's {@code /api/v1/plugin/*} ({@code pkg/router/routes/plugin.go} and
+ * {@code pkg/serve/controller/plugin.go} of Done-0/Jank): the same routes, parameters, answers
+ * ({@code pkg/vo/plugin.go}) and error codes and statuses. Register and unregister go fleet-wide
+ * through the dispatcher exactly as the Kafka control commands do (the registry topic); execute
+ * runs on this worker under the same guards; get and list read this worker's plugin manager. A
+ * request body becomes the same command JSON a Kafka producer would send and is validated by the
+ * same parser.
  */
 final class PluginApi {
 
@@ -70,11 +74,11 @@ final class PluginApi {
     try {
       body = bytes.length == 0 ? null : JSON.readTree(bytes);
     } catch (JsonProcessingException e) {
-      invalid(exchange, requestId, "the body is not valid JSON: " + e.getOriginalMessage());
+      invalid(exchange, requestId, BIND_JSON, "the body is not valid JSON: " + e.getOriginalMessage());
       return;
     }
     if (body == null || !body.isObject()) {
-      invalid(exchange, requestId, "the body must be a JSON object");
+      invalid(exchange, requestId, BIND_JSON, "the body must be a JSON object");
       return;
     }
     // Jank's body, as the command a Kafka producer would send: one validation for both fronts.
@@ -91,7 +95,7 @@ final class PluginApi {
     Command parsed = switch (parser.parse(JSON.writeValueAsBytes(command))) {
       case CommandParser.Parsed ok -> ok.command();
       case CommandParser.Rejected rejected -> {
-        invalid(exchange, requestId, rejected.reason().replace("'plugin'", "'id'"));
+        invalid(exchange, requestId, VALIDATION, rejected.reason().replace("'plugin'", "'id'"));
         yield null;
       }
     };
@@ -100,21 +104,28 @@ final class PluginApi {
     }
     Result result = backend.dispatcher().handle(parsed, new Delivery(Instant.now(), 1, traceparent(exchange)));
     backend.dispatcher().forget(parsed.id()); // a request is never redelivered: nothing to remember it for
+    String plugin = parsed.plugin().orElse("");
     if (!result.ok()) {
-      Result.Failure failure = result.error().orElseThrow();
-      fail(exchange, requestId, parsed.plugin().orElse(""), failure.code(), failure.message());
+      fail(exchange, requestId, type, plugin, result.error().orElseThrow());
       return;
     }
     JsonNode data = result.data().orElse(JSON.nullNode());
-    if (type == CommandType.EXECUTE) {
-      ObjectNode answer = JSON.createObjectNode().put("method", parsed.method().orElse(""));
-      answer.set("data", data);
-      data = answer;
-    } else if (type == CommandType.REGISTER) {
-      data = backend.plugins().get(parsed.plugin().orElseThrow()).map(this::json).map(JsonNode.class::cast)
-          .orElse(data);
+    ObjectNode answer = JSON.createObjectNode();
+    switch (type) {
+      // vo.ExecutePluginResponse
+      case EXECUTE -> answer.put("method", parsed.method().orElse("")).set("data", data);
+      // vo.RegisterPluginResponse and Jank's service's words; the runner adds the plugin itself.
+      case REGISTER -> answer.put("message", "Plugin registered successfully")
+          .set("plugin", backend.plugins().get(plugin).<JsonNode>map(this::json).orElse(data));
+      // vo.UnregisterPluginResponse; the runner adds what the dispatcher answered (id, registered).
+      default -> {
+        answer.put("message", "Plugin unregistered successfully");
+        if (data.isObject()) {
+          answer.setAll((ObjectNode) data);
+        }
+      }
     }
-    Exchanges.ok(exchange, requestId, data);
+    Exchanges.ok(exchange, requestId, answer);
   }
 
   private static void copy(JsonNode from, ObjectNode to, String field, String as) {
@@ -127,12 +138,14 @@ final class PluginApi {
   private void get(HttpExchange exchange, String requestId) throws IOException {
     String id = Exchanges.query(exchange).get("id");
     if (id == null || id.isBlank()) {
-      invalid(exchange, requestId, "missing query parameter 'id'");
+      invalid(exchange, requestId, VALIDATION, "missing query parameter 'id'");
       return;
     }
     Optional<PluginInfo> info = backend.plugins().get(id);
     if (info.isEmpty()) {
-      Exchanges.error(exchange, requestId, 404, ErrorCode.PLUGIN_NOT_FOUND.name(), "no plugin " + id);
+      // Jank answers a failed get 500 with ErrPluginNotFound (20001).
+      Exchanges.error(exchange, requestId, JankError.PLUGIN_NOT_FOUND, ErrorCode.PLUGIN_NOT_FOUND.name(), id,
+          "no plugin " + id + " in the plugins directory or registered");
       return;
     }
     Exchanges.ok(exchange, requestId, json(info.get()));
@@ -145,13 +158,18 @@ final class PluginApi {
     try {
       pageNo = number(query, "page_no", 1, 1, Integer.MAX_VALUE);
       pageSize = number(query, "page_size", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
+    } catch (NotANumber e) {
+      invalid(exchange, requestId, BIND_QUERY, e.getMessage());
+      return;
     } catch (IllegalArgumentException e) {
-      invalid(exchange, requestId, e.getMessage());
+      invalid(exchange, requestId, VALIDATION, e.getMessage());
       return;
     }
+    // Jank's status word, or the runner's detailed state (?status=stopped: registered but scaled to zero).
     String status = query.get("status");
     List<PluginInfo> matching = backend.plugins().list().stream()
-        .filter(info -> status == null || status.isBlank() || info.status().equals(status)).toList();
+        .filter(info -> status == null || status.isBlank() || PluginInfoJson.jankStatus(info).equals(status)
+            || info.status().equals(status)).toList();
     ObjectNode page = JSON.createObjectNode().put("total", matching.size()).put("page_no", pageNo)
         .put("page_size", pageSize);
     ArrayNode list = page.putArray("list");
@@ -164,36 +182,70 @@ final class PluginApi {
     if (text == null || text.isBlank()) {
       return fallback;
     }
+    long value;
     try {
-      int value = Integer.parseInt(text.strip());
-      if (value >= min && value <= max) {
-        return value;
-      }
+      value = Long.parseLong(text.strip());
     } catch (NumberFormatException e) {
-      // reported below
+      throw new NotANumber("'" + name + "' is not a whole number: " + text);
+    }
+    if (value >= min && value <= max) {
+      return (int) value;
     }
     throw new IllegalArgumentException("'" + name + "' must be a whole number from " + min
         + (max == Integer.MAX_VALUE ? " up" : " to " + max));
   }
 
-  private ObjectNode json(PluginInfo info) {
-    String id = info.id().orElse("");
-    return PluginJson.of(info, backend.plugins().manifest(id), backend.guards().circuitState(id),
-        backend.metrics().readySince(id));
-  }
-
-  /** An unknown plugin that is in the plugins directory but not registered is a conflict, not a 404. */
-  private void fail(HttpExchange exchange, String requestId, String plugin, ErrorCode code, String message)
-      throws IOException {
-    int status = ErrorStatus.of(code);
-    if (code == ErrorCode.PLUGIN_NOT_FOUND && !plugin.isEmpty() && backend.plugins().get(plugin).isPresent()) {
-      status = ErrorStatus.NOT_REGISTERED;
+  /** A query number that is no number: Jank's query binding fails before validation. */
+  private static final class NotANumber extends IllegalArgumentException {
+    NotANumber(String message) {
+      super(message);
     }
-    Exchanges.error(exchange, requestId, status, code.name(), message);
   }
 
-  private static void invalid(HttpExchange exchange, String requestId, String message) throws IOException {
-    Exchanges.error(exchange, requestId, 400, ErrorCode.INVALID_COMMAND.name(), message);
+  /** The one view of a plugin, and its circuit breaker when registered. */
+  private ObjectNode json(PluginInfo info) {
+    ObjectNode node = PluginInfoJson.toJson(info);
+    if (info.registered()) {
+      node.put("circuit", backend.guards().circuitState(info.id().orElse("")));
+    }
+    return node;
+  }
+
+  /**
+   * As Jank: a failed operation is 500 with that operation's code (register 20002, unregister
+   * 20003, execute 20004) and the runner's message in {@code data}; the runner's symbolic code in
+   * {@code error.name}. Two runner failures have a more telling answer upstream clients also
+   * understand: a refused command is a 400 (10002), a full bulkhead a 429 (10007, retry later).
+   */
+  private static void fail(HttpExchange exchange, String requestId, CommandType type, String plugin,
+                           Result.Failure failure) throws IOException {
+    String name = failure.code().name();
+    if (failure.code() == ErrorCode.INVALID_COMMAND) {
+      Exchanges.error(exchange, requestId, JankError.INVALID_PARAMS, name, VALIDATION, failure.message());
+      return;
+    }
+    if (failure.code() == ErrorCode.OVERLOADED) {
+      Exchanges.error(exchange, requestId, JankError.TOO_MANY_REQUESTS, name, "plugin " + plugin, failure.message());
+      return;
+    }
+    switch (type) {
+      case REGISTER -> Exchanges.error(exchange, requestId, JankError.PLUGIN_REGISTER_FAILED, name, plugin,
+          failure.message());
+      case UNREGISTER -> Exchanges.error(exchange, requestId, JankError.PLUGIN_UNREGISTER_FAILED, name, plugin,
+          failure.message());
+      default -> Exchanges.error(exchange, requestId, JankError.EXECUTE_PLUGIN_FAILED, name, "execute plugin failed",
+          failure.message());
+    }
+  }
+
+  /** Jank's handlers' words for a request that does not bind or does not validate. */
+  private static final String BIND_JSON = "bind JSON failed";
+  private static final String BIND_QUERY = "bind query failed";
+  private static final String VALIDATION = "validation failed";
+
+  private static void invalid(HttpExchange exchange, String requestId, String what, String detail)
+      throws IOException {
+    Exchanges.error(exchange, requestId, JankError.INVALID_PARAMS, ErrorCode.INVALID_COMMAND.name(), what, detail);
   }
 
   static Optional<String> traceparent(HttpExchange exchange) {

@@ -410,7 +410,7 @@ public final class PluginManager implements AutoCloseable {
     Optional<PluginManifest> m = plugin.manifest();
     return new PluginInfo(plugin.id(), m.map(PluginManifest::name), m.map(PluginManifest::version),
         m.map(PluginManifest::description), plugin.directory(), plugin.availability().jsonName(), false,
-        plugin.reason(), OptionalLong.empty(), 0, List.of());
+        plugin.reason(), OptionalLong.empty(), 0, List.of(), m);
   }
 
   /** Scale to zero and back to min_instances, backoff and quarantine ends, periodic health checks. */

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.jankrunner.ErrorCode;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ApiServerTest {
@@ -28,10 +28,19 @@ class ApiServerTest {
   }
 
   @Test
-  void everyErrorCodeHasAnErrorStatus() {
-    assertTrue(Arrays.stream(ErrorCode.values()).allMatch(code -> ErrorStatus.of(code) >= 400));
-    assertEquals(429, ErrorStatus.of(ErrorCode.OVERLOADED));
-    assertEquals(504, ErrorStatus.of(ErrorCode.TIMEOUT));
-    assertEquals(503, ErrorStatus.of(ErrorCode.PLUGIN_UNAVAILABLE));
+  void janksCodesAreItsNumbersWithItsStatuses() {
+    // Done-0/Jank internal/types/errno/system.go and plugin.go; statuses from pkg/serve/controller/plugin.go
+    // and internal/middleware/jwt/jwt.go.
+    assertEquals(JankError.values().length, Arrays.stream(JankError.values()).map(error -> error.code).distinct().count());
+    assertEquals("10002", JankError.INVALID_PARAMS.code);
+    assertEquals(400, JankError.INVALID_PARAMS.status);
+    assertEquals("10003", JankError.UNAUTHORIZED.code);
+    assertEquals(401, JankError.UNAUTHORIZED.status);
+    for (JankError operation : List.of(JankError.PLUGIN_NOT_FOUND, JankError.PLUGIN_REGISTER_FAILED,
+        JankError.PLUGIN_UNREGISTER_FAILED, JankError.EXECUTE_PLUGIN_FAILED, JankError.LIST_PLUGINS_FAILED)) {
+      assertTrue(operation.code.startsWith("2000"), operation.code);
+      assertEquals(500, operation.status, operation.name());
+    }
+    assertEquals("failed to register plugin: hello-world", JankError.PLUGIN_REGISTER_FAILED.message("hello-world"));
   }
 }

@@ -20,8 +20,19 @@ final class HttpCalls {
       return body.path("data");
     }
 
+    /** Jank's numeric code, as text. */
     String code() {
       return body.path("error").path("code").asText();
+    }
+
+    /** The runner's symbolic name for the failure. */
+    String name() {
+      return body.path("error").path("name").asText();
+    }
+
+    /** The detail Jank puts in {@code data} beside an error. */
+    String detail() {
+      return body.path("data").asText();
     }
   }
 

@@ -163,6 +163,6 @@ class PluginGuardsTest {
         java.util.OptionalInt.empty(), RunnerSettings.Lifecycle.DEFAULT);
     return new PluginManifest(id, id, "1.0.0", "", "", "", PluginManifest.PluginType.HANDLER, "./bin/plugin", false,
         PluginManifest.DEFAULT_START_TIMEOUT, PluginManifest.DEFAULT_MIN_PORT, PluginManifest.DEFAULT_MAX_PORT, false,
-        runner);
+        false, runner);
   }
 }

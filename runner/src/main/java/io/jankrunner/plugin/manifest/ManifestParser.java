@@ -77,8 +77,6 @@ final class ManifestParser {
     }
     long startTimeoutMs = longField(root, "start_timeout", PluginManifest.DEFAULT_START_TIMEOUT.toMillis(), 1,
         MAX_START_TIMEOUT.toMillis());
-    // Jank's "managed" flag: checked to be true or false as Jank checks it; nothing here depends on it.
-    booleanField(root, "managed");
     return new PluginManifest(
         id,
         optionalText(root, "name").orElse(id),
@@ -93,6 +91,7 @@ final class ManifestParser {
         minPort,
         maxPort,
         booleanField(root, "auto_mtls"),
+        booleanField(root, "managed"),
         runnerSettings(root.get("runner")));
   }
 

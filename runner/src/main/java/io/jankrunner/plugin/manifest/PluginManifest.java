@@ -26,6 +26,8 @@ public record PluginManifest(
     int minPort,
     int maxPort,
     boolean autoMtls,
+    /** Jank's "managed" flag, shown by the HTTP API as Jank shows it; nothing in the runner depends on it. */
+    boolean managed,
     RunnerSettings runner) {
 
   /** Jank's plugin types. */

@@ -351,7 +351,7 @@ public final class PluginPool {
       String status = state == PluginState.READY && inFlight > 0 ? PluginState.RUNNING.jsonName() : state.jsonName();
       return new PluginInfo(Optional.of(id()), Optional.of(manifest.name()), Optional.of(manifest.version()),
           Optional.of(manifest.description()), directory, status, true, reason, pid, inFlight,
-          instances.stream().map(PluginInstance::info).toList());
+          instances.stream().map(PluginInstance::info).toList(), Optional.of(manifest));
     } finally {
       lock.unlock();
     }
