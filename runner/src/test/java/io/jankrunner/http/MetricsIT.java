@@ -66,7 +66,8 @@ class MetricsIT {
           .status());
     }
     for (int i = 0; i < 2; i++) {
-      assertEquals(502, http.post("/api/v1/plugin/execute", null, "{\"id\":\"" + ECHO + "\",\"method\":\"fail\"}")
+      // Jank answers every failed execute 500 (code 20004); the runner's reason is error.name.
+      assertEquals(500, http.post("/api/v1/plugin/execute", null, "{\"id\":\"" + ECHO + "\",\"method\":\"fail\"}")
           .status());
     }
 
@@ -118,7 +119,8 @@ class MetricsIT {
          TestClient client = new TestClient(TestBroker.bootstrap())) {
       TopicSetup.ensure(admin, topics, 3);
       client.send(topics.registry(), "test.plugins.waiting", TestClient.JSON.readTree(
-          "{\"v\":1,\"plugin\":\"test.plugins.waiting\",\"registered\":true,\"version\":\"1.0.0\",\"build_id\":\"" + UUID.randomUUID() + "\"}"));
+          "{\"v\":1,\"plugin\":\"test.plugins.waiting\",\"registered\":true,\"version\":\"1.0.0\",\"build_id\":\"" + UUID.randomUUID()
+          + "\",\"by\":\"operator\",\"at\":\"2026-12-01T00:00:00Z\"}"));
     }
     int port = TestBroker.freePort();
     CompletableFuture<Worker> starting = CompletableFuture.supplyAsync(() -> {
