@@ -1,6 +1,8 @@
 package io.jankrunner.intake;
 
 import java.time.Duration;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The commands a worker's share consumers run at once, against {@code --max-in-flight}. A
@@ -10,43 +12,44 @@ import java.time.Duration;
  */
 final class InFlightSlots {
 
-  private final int capacity;
-  private int used;
+  /** A semaphore that may also be overdrawn: a command that came without a reservation still runs. */
+  private static final class Permits extends Semaphore {
+    Permits(int capacity) {
+      super(capacity);
+    }
+
+    void overdraw(int n) {
+      reducePermits(n);
+    }
+  }
+
+  private final Permits permits;
 
   InFlightSlots(int capacity) {
-    this.capacity = capacity;
+    this.permits = new Permits(capacity);
   }
 
   /** Takes {@code n} slots, waiting up to {@code wait} for them; false when they did not free up in time. */
-  synchronized boolean reserve(int n, Duration wait) {
-    long deadline = System.nanoTime() + wait.toNanos();
-    while (used + n > capacity) {
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        return false;
-      }
-      try {
-        wait(Math.max(1, left / 1_000_000));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
+  boolean reserve(int n, Duration wait) {
+    try {
+      return permits.tryAcquire(n, wait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
-    used += n;
-    return true;
   }
 
   /** Counts a command that arrived without a reservation (it must run: the consumer holds it). */
-  synchronized void take(int n) {
-    used += n;
+  void take(int n) {
+    permits.overdraw(n);
   }
 
-  synchronized void release(int n) {
-    used -= n;
-    notifyAll();
+  void release(int n) {
+    permits.release(n);
   }
 
-  synchronized int free() {
-    return capacity - used;
+  /** Slots free now; below zero while commands taken without a reservation overdraw the capacity. */
+  int free() {
+    return permits.availablePermits();
   }
 }
