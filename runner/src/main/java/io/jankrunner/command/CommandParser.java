@@ -6,12 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jankrunner.config.ReplyTopics;
 import io.jankrunner.plugin.manifest.PluginId;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import io.jankrunner.config.ReplyTopics;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -73,6 +73,11 @@ public final class CommandParser {
   /** For the control topic, which operators write: every type, replies only where {@code replies} allows. */
   public static CommandParser forControlTopic(int maxBytes, ReplyTopics replies) {
     return new CommandParser(maxBytes, replies.topics().results(), replies::refusal, Optional.empty());
+  }
+
+  /** Whether {@code text} is a well-formed command id: the rule for every id a command carries. */
+  public static boolean isCommandId(String text) {
+    return ID.matcher(text).matches();
   }
 
   public Outcome parse(byte[] bytes) {

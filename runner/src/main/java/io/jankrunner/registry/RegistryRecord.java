@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.jankrunner.command.CommandParser;
 import io.jankrunner.plugin.manifest.PluginId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -14,7 +15,6 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * The one shape of a registry record, written by workers and the only one they accept back:
@@ -31,8 +31,6 @@ final class RegistryRecord {
   static final int MAX_VALUE_BYTES = 4096;
   static final int MAX_TEXT_LENGTH = 256;
   private static final Set<String> FIELDS = Set.of("v", "plugin", "registered", "version", "build_id", "by", "at");
-  /** Build ids are the ids of the commands that asked for the build. */
-  private static final Pattern BUILD_ID = Pattern.compile("[A-Za-z0-9._:-]{0,128}");
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
@@ -107,7 +105,8 @@ final class RegistryRecord {
       return new Malformed("'version', 'build_id', 'by' and 'at' must be strings of at most " + MAX_TEXT_LENGTH
           + " characters");
     }
-    if (!BUILD_ID.matcher(buildId).matches()) {
+    // Build ids are the ids of the commands that asked for the build (empty: none asked yet).
+    if (!buildId.isEmpty() && !CommandParser.isCommandId(buildId)) {
       return new Malformed("'build_id' is not a command id");
     }
     if (by.isEmpty()) {
