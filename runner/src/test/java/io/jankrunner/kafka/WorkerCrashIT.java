@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -79,22 +80,46 @@ class WorkerCrashIT {
     assertEquals("ok", kit.control("register", PLUGIN).path("status").asText());
     killed = startChildWorker(mode, exactlyOnce);
 
-    for (int i = 0; i < COMMANDS; i++) {
-      ObjectNode command = TestClient.execute("c-" + i, PLUGIN, "slow", replyTo);
-      command.putObject("args").put("ms", 5).put("i", i);
-      client.sendAsync(topics.execute(), "key-" + (i % 50), command);
-    }
-    client.flush();
+    // Commands go out as a stream (about 10 s of them) rather than all at once: sent in one burst
+    // they were all answered by the survivor before the victim had joined, and the kill then hit an
+    // idle worker. The victim must have answered some before it is killed, or the test proves nothing.
+    Thread sender = Thread.ofVirtual().start(() -> {
+      for (int i = 0; i < COMMANDS; i++) {
+        ObjectNode command = TestClient.execute("c-" + i, PLUGIN, "slow", replyTo);
+        command.putObject("args").put("ms", 5).put("i", i);
+        client.sendAsync(topics.execute(), "key-" + (i % 50), command);
+        if (i % 10 == 9) {
+          client.flush();
+          sleepQuietly(100);
+        }
+      }
+      client.flush();
+    });
 
     // Kill the child once it has answered some commands, while more are in flight.
-    client.read(replyTo, Duration.ofSeconds(120), read -> read.stream()
-        .filter(r -> TestClient.parse(r.value()).path("worker").asText().equals("victim")).count() >= 50);
+    long answeredByVictim = countFrom("victim",
+        client.read(replyTo, Duration.ofSeconds(120), read -> countFrom("victim", read) >= 50));
+    assertTrue(answeredByVictim >= 50, "the victim worker answered only " + answeredByVictim
+        + " commands before the kill (see its log, victim.log in the state dir)");
     killed.destroyForcibly();
     killed.waitFor();
+    sender.join();
 
     Map<String, List<JsonNode>> results = client.results(replyTo, COMMANDS + 1, Duration.ofSeconds(150));
     results.keySet().removeIf(id -> id.startsWith("register-"));
     return results;
+  }
+
+  private static long countFrom(String worker, List<ConsumerRecord<byte[], byte[]>> read) {
+    return read.stream().filter(r -> TestClient.parse(r.value()).path("worker").asText().equals(worker)).count();
+  }
+
+  private static void sleepQuietly(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private Process startChildWorker(WorkerConfig.Mode mode, boolean exactlyOnce) throws Exception {
