@@ -230,7 +230,7 @@ class BadPluginsIT {
   private void assertNoProcessLeftFor(String id) {
     OptionalLong pid = manager.get(id).orElseThrow().pid();
     assertTrue(pid.isEmpty(), "a process is still recorded for " + id);
-    await().atMost(Duration.ofSeconds(5)).until(() -> ProcessHandle.current().descendants()
+    await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.current().descendants()
         .noneMatch(p -> p.info().commandLine().orElse("").contains(id.substring(id.lastIndexOf('.') + 1) + "/bin")));
   }
 

@@ -201,7 +201,7 @@ class LifecycleIT {
     Files.writeString(deadOwner.resolve(Long.toString(orphan.pid())), start + "\nsleep 600\n");
 
     try (PluginManager next = new PluginManager(config(), PluginStateListener.NONE)) {
-      await().atMost(Duration.ofSeconds(5)).until(() -> !orphan.isAlive());
+      await().atMost(Duration.ofSeconds(30)).until(() -> !orphan.isAlive());
       assertFalse(Files.exists(deadOwner));
     } finally {
       orphan.destroyForcibly();
