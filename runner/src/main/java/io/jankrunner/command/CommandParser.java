@@ -128,7 +128,8 @@ public final class CommandParser {
       throw new InvalidCommandException("missing 'plugin' for " + type.jsonName());
     }
     if (plugin.isPresent() && !PluginId.isValid(plugin.get())) {
-      throw new InvalidCommandException("invalid 'plugin' id '" + abbreviate(plugin.get()) + "'");
+      throw new InvalidCommandException("invalid 'plugin' id '" + abbreviate(plugin.get()) + "': expected "
+          + PluginId.expected());
     }
     Optional<String> method = text(root, "method");
     if (type == CommandType.EXECUTE && method.isEmpty()) {

@@ -57,6 +57,17 @@ class CommandParserTest {
   }
 
   @Test
+  void aPlainPluginIdAsUpstreamJankAcceptsIsTakenUpToAHundredCharacters() {
+    Command plain = assertInstanceOf(Parsed.class,
+        parse("{\"id\":\"a\",\"type\":\"execute\",\"plugin\":\"hello-world\",\"method\":\"greet\"}")).command();
+    assertEquals(Optional.of("hello-world"), plain.plugin());
+    assertInstanceOf(Parsed.class, parse("{\"id\":\"a\",\"type\":\"get\",\"plugin\":\"" + "p".repeat(100) + "\"}"));
+    Rejected tooLong = assertInstanceOf(Rejected.class,
+        parse("{\"id\":\"a\",\"type\":\"get\",\"plugin\":\"" + "p".repeat(101) + "\"}"));
+    assertTrue(tooLong.reason().contains("invalid 'plugin'"), tooLong.reason());
+  }
+
+  @Test
   void listNeedsNoPlugin() {
     assertInstanceOf(Parsed.class, parse("{\"id\":\"a\",\"type\":\"list\"}"));
   }
@@ -71,6 +82,7 @@ class CommandParserTest {
       "{\"id\":\"a\",\"type\":\"explode\"}|unknown type 'explode'",
       "{\"id\":\"a\",\"type\":\"execute\",\"method\":\"m\"}|missing 'plugin'",
       "{\"id\":\"a\",\"type\":\"execute\",\"plugin\":\"../etc\",\"method\":\"m\"}|invalid 'plugin'",
+      "{\"id\":\"a\",\"type\":\"get\",\"plugin\":\"-rf\"}|invalid 'plugin'",
       "{\"id\":\"a\",\"type\":\"execute\",\"plugin\":\"a.b\"}|missing 'method'",
       "{\"id\":\"a\",\"type\":\"execute\",\"plugin\":\"a.b\",\"method\":\"m\",\"args\":[1]}|'args' must be a JSON object",
       "{\"id\":\"a\",\"type\":\"list\",\"timeout_ms\":-5}|'timeout_ms' must be a positive",

@@ -3,26 +3,32 @@ package io.jankrunner.plugin.manifest;
 import java.util.regex.Pattern;
 
 /**
- * The one rule for plugin ids, wherever one arrives (plugin.json, a command, a registry record):
- * a reverse-domain name of dot-separated labels, at least two, each of letters, digits, '-' and
- * '_', the first starting with a letter; at most {@value #MAX_LENGTH} characters. No path
- * characters, so an id is also safe as a file name.
+ * The one rule for plugin ids, wherever one arrives (plugin.json, a Kafka command, a registry
+ * record's key, an HTTP body or query): upstream Jank's length, 1 to {@value #MAX_LENGTH}
+ * characters (its {@code RegisterPluginRequest} validates {@code min=1,max=100}), so plain ids
+ * such as {@code hello-world} and reverse-domain ones such as {@code com.jank.plugins.hello-world}
+ * both pass. The characters are confined to ASCII letters, digits, {@code .}, {@code _} and
+ * {@code -} because an id is also a file name (the state directory, build outputs), a metric tag
+ * value and a Kafka record key: no {@code /} or NUL, no whitespace or quotes to escape, no
+ * look-alike Unicode. It may not start with {@code .} (a hidden file, or {@code .}/{@code ..}
+ * themselves) or {@code -} (read as an option by tools given it as an argument), nor contain
+ * {@code ..}.
  */
 public final class PluginId {
 
-  public static final int MAX_LENGTH = 128;
-  private static final Pattern PATTERN = Pattern.compile("[A-Za-z][A-Za-z0-9_-]*(\\.[A-Za-z0-9][A-Za-z0-9_-]*)+");
+  public static final int MAX_LENGTH = 100;
+  private static final Pattern PATTERN = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0," + (MAX_LENGTH - 1) + "}");
 
   private PluginId() {}
 
   /** Whether {@code id} is a well-formed plugin id; false for null. */
   public static boolean isValid(String id) {
-    return id != null && id.length() <= MAX_LENGTH && PATTERN.matcher(id).matches();
+    return id != null && PATTERN.matcher(id).matches() && !id.contains("..");
   }
 
   /** What a well-formed id looks like, for error messages. */
   public static String expected() {
-    return "a reverse-domain name such as com.example.plugins.hello (letters, digits, '-', '_', dots; at most "
-        + MAX_LENGTH + " characters)";
+    return "1 to " + MAX_LENGTH + " of the letters A-Z and a-z, digits, '.', '_' and '-', not starting with '.' or '-'"
+        + " and without '..' (such as hello-world or com.example.plugins.hello)";
   }
 }
