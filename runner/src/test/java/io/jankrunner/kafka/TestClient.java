@@ -28,14 +28,34 @@ public final class TestClient implements AutoCloseable {
 
   public static final ObjectMapper JSON = new ObjectMapper();
   private final String bootstrap;
+  private final Map<String, String> security;
   private final KafkaProducer<byte[], byte[]> producer;
 
   public TestClient(String bootstrap) {
+    this(bootstrap, Map.of());
+  }
+
+  /** A client whose producer and readers also use {@code security} (e.g. SASL_SSL settings of one principal). */
+  public TestClient(String bootstrap, Map<String, String> security) {
     this.bootstrap = bootstrap;
-    this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+    this.security = Map.copyOf(security);
+    this.producer = new KafkaProducer<>(with(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 1,
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024),
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024)),
         new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  private Map<String, Object> with(Map<String, Object> config) {
+    Map<String, Object> merged = new java.util.HashMap<>(config);
+    merged.putAll(security);
+    return merged;
+  }
+
+  /** Sends without waiting: the future fails if the broker refuses the record (e.g. not authorized). */
+  public java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> sendRecord(
+      String topic, String key, JsonNode command) {
+    return producer.send(new ProducerRecord<>(topic, key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+        bytes(command)));
   }
 
   public static ObjectNode execute(String id, String plugin, String method, String replyTo) {
@@ -81,7 +101,20 @@ public final class TestClient implements AutoCloseable {
           throw e;
         }
       }
-      admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS);
+      // A topic just created may not be in the broker's metadata yet: ask again until it is.
+      Instant until = Instant.now().plusSeconds(30);
+      while (true) {
+        try {
+          admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS);
+          return;
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+              || Instant.now().isAfter(until)) {
+            throw e;
+          }
+          Thread.sleep(100);
+        }
+      }
     } catch (Exception e) {
       throw new IllegalStateException("could not create " + topic, e);
     }
@@ -95,10 +128,10 @@ public final class TestClient implements AutoCloseable {
   public List<ConsumerRecord<byte[], byte[]>> read(String topic, Duration timeout,
                                                     Predicate<List<ConsumerRecord<byte[], byte[]>>> done) {
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(with(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
         ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024),
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024)),
         new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       Instant until = Instant.now().plus(timeout);
       List<TopicPartition> partitions = List.of();
