@@ -17,10 +17,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -52,7 +52,7 @@ final class GroupIntake implements Intake {
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(50);
   private static final Duration POLL_TIMEOUT_PAUSED = Duration.ofMillis(5);
 
-  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Consumer<byte[], byte[]> consumer;
   private final String topic;
   private final RecordHandler handler;
   private final KafkaWriter writer;
@@ -80,7 +80,7 @@ final class GroupIntake implements Intake {
    * @param maxPollRecords the consumer's {@code max.poll.records}
    * @param drainGrace how long revoked partitions and shutdown wait for running commands
    */
-  GroupIntake(KafkaConsumer<byte[], byte[]> consumer, String topic, RecordHandler handler, KafkaWriter writer,
+  GroupIntake(Consumer<byte[], byte[]> consumer, String topic, RecordHandler handler, KafkaWriter writer,
               Optional<Supplier<Producer<byte[], byte[]>>> transactions, ExecutorService workers, int maxInFlight,
               int maxPollRecords, Duration drainGrace) {
     this.consumer = consumer;

@@ -15,7 +15,7 @@ import java.util.function.Function;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.consumer.ShareConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +45,7 @@ final class ShareMember implements Runnable {
   private static final Duration RESERVE_WAIT = Duration.ofMillis(200);
 
   private final int index;
-  private final KafkaShareConsumer<byte[], byte[]> consumer;
+  private final ShareConsumer<byte[], byte[]> consumer;
   private final String topic;
   private final RecordHandler handler;
   private final KafkaWriter writer;
@@ -63,7 +63,7 @@ final class ShareMember implements Runnable {
   private record Done(Position position, AcknowledgeType type) {}
 
   /** @param fetchSize this consumer's {@code max.poll.records}: the slots it reserves before each poll */
-  ShareMember(int index, KafkaShareConsumer<byte[], byte[]> consumer, String topic, RecordHandler handler,
+  ShareMember(int index, ShareConsumer<byte[], byte[]> consumer, String topic, RecordHandler handler,
               KafkaWriter writer, ExecutorService workers, Duration shutdownGrace, InFlightSlots slots,
               int fetchSize) {
     this.index = index;

@@ -6,6 +6,7 @@ import io.jankrunner.config.WorkerConfig;
 import io.jankrunner.dispatch.Dispatcher;
 import io.jankrunner.http.ApiServer;
 import io.jankrunner.intake.CommandIntake;
+import io.jankrunner.intake.ConsumerFactory;
 import io.jankrunner.intake.Intake;
 import io.jankrunner.metrics.WorkerMetrics;
 import io.jankrunner.plugin.PluginManager;
@@ -134,8 +135,8 @@ public final class Worker implements AutoCloseable {
         config.topics().dlq()));
     if (config.mode() == WorkerConfig.Mode.SHARE) {
       // One intake whose share consumers grow and shrink with the commands that hold them.
-      Intake execute = CommandIntake.share(config, dispatcher, writer, commands, executeTopicPartitions,
-          metrics::queued, replies);
+      Intake execute = CommandIntake.share(config, ConsumerFactory.KAFKA, dispatcher, writer, commands,
+          executeTopicPartitions, metrics::queued, replies);
       intakes.add(execute);
       thread("execute", execute);
     }
@@ -148,11 +149,13 @@ public final class Worker implements AutoCloseable {
         transactions = Optional.of(() -> clients.created(new KafkaProducer<>(
             producerConfig(Optional.of(transactionalId)), new ByteArraySerializer(), new ByteArraySerializer())));
       }
-      Intake execute = CommandIntake.group(config, dispatcher, writer, transactions, commands, i, metrics::queued, replies);
+      Intake execute = CommandIntake.group(config, ConsumerFactory.KAFKA, dispatcher, writer, transactions, commands, i,
+          metrics::queued, replies);
       intakes.add(execute);
       thread("execute-" + i, execute);
     }
-    Intake control = CommandIntake.control(config, dispatcher, writer, commands, metrics::queued, replies);
+    Intake control = CommandIntake.control(config, ConsumerFactory.KAFKA, dispatcher, writer, commands,
+        metrics::queued, replies);
     intakes.add(control);
     thread("control", control);
     consuming = true;
