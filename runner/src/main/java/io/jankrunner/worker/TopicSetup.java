@@ -17,6 +17,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,8 +59,20 @@ public final class TopicSetup {
 
   /** How many partitions {@code topic} has. */
   static int partitions(Admin admin, String topic) throws Exception {
-    return admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-        .get(topic).partitions().size();
+    // A topic created a moment ago (by ensure, or by another worker) may not be in the metadata of
+    // the broker that answers yet: ask again until it is, within the same timeout.
+    long until = System.nanoTime() + TIMEOUT.toNanos();
+    while (true) {
+      try {
+        return admin.describeTopics(List.of(topic)).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+            .get(topic).partitions().size();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > until) {
+          throw e;
+        }
+        Thread.sleep(100);
+      }
+    }
   }
 
   private static NewTopic topic(String name, int partitions, short replication, Map<String, String> configs) {
