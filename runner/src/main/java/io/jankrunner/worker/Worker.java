@@ -89,7 +89,8 @@ public final class Worker implements AutoCloseable {
         new ByteArraySerializer()));
     metrics.countDeadLetters(producer, config.topics().dlq());
     this.status = new StatusPublisher(producer, config.topics().status(), config.workerId());
-    this.manager = new PluginManager(PluginManagerConfig.defaults(config.pluginsDir()).withStateDir(config.stateDir()),
+    this.manager = new PluginManager(PluginManagerConfig.defaults(config.pluginsDir()).withStateDir(config.stateDir())
+        .withLimits(config.pluginLimits()),
         change -> {
           status.onChange(change);
           metrics.onChange(change);

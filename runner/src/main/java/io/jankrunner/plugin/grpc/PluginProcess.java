@@ -17,6 +17,7 @@ import io.jankrunner.ErrorCode;
 import io.jankrunner.plugin.api.PluginCallException;
 import io.jankrunner.plugin.api.PluginStartException;
 import io.jankrunner.plugin.isolation.Isolation;
+import io.jankrunner.plugin.isolation.PluginLimits;
 import io.jankrunner.plugin.isolation.Sandbox;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.plugin.process.OutputDrain;
@@ -84,11 +85,12 @@ public final class PluginProcess {
    *     something other than a valid handshake, or prints nothing in time
    */
   public static PluginProcess start(PluginManifest manifest, Path directory, Path binary, Map<String, String> environment,
-                             ProcessSpawner spawner, PluginChannels channels, Isolation isolation)
+                             ProcessSpawner spawner, PluginChannels channels, Isolation isolation,
+                             PluginLimits limits)
       throws PluginStartException {
     String id = manifest.id();
     long launched = System.nanoTime();
-    Sandbox sandbox = isolation.sandbox(manifest, binary);
+    Sandbox sandbox = isolation.sandbox(manifest, binary, limits);
     Optional<AutoMtls> mtls = manifest.autoMtls() ? Optional.of(new AutoMtls()) : Optional.empty();
     Map<String, String> env = sandbox.environment(environment);
     Process process;
