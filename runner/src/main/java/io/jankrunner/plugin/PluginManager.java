@@ -85,8 +85,8 @@ public final class PluginManager implements AutoCloseable {
     this.journal = new ProcessJournal(config.stateDir());
     journal.sweepOrphans();
     this.spawner = new ProcessSpawner(journal);
-    this.builder = new PluginBuilder(spawner, PluginEnvironment.forBuild(config.hostEnvironment()),
-        config.buildTimeout());
+    this.builder = new PluginBuilder(spawner, config.hostEnvironment(), config.buildTimeout(),
+        Isolation.of(config.cgroupRoot(), config.pluginUser()), config.limits());
     this.channels = new PluginChannels();
     scheduler.scheduleWithFixedDelay(this::upkeep, UPKEEP_INTERVAL.toMillis(), UPKEEP_INTERVAL.toMillis(),
         TimeUnit.MILLISECONDS);

@@ -147,6 +147,49 @@ public final class Isolation {
     return new Sandbox(cgroup, user, temp, rlimits);
   }
 
+  /**
+   * Sets up one run of a plugin's {@code scripts/build.sh}: plugin code as much as the plugin
+   * itself, so it runs as the plugin user, in a cgroup at the operator's ceilings (a build needs
+   * more than an instance, never more than the most an instance may get), with RLIMIT_FSIZE and a
+   * fresh private directory as HOME and TMPDIR, removed after.
+   *
+   * <p>Where it writes: in its own plugin directory and nowhere else in the plugins dir. With a
+   * plugin user the build runs only if that directory is writable by the user (the operator
+   * hands it over, e.g. {@code chown -R jank-plugin plugins/x}); otherwise it is refused with a
+   * message, rather than building as root in a directory plugin code chose. A build copied to a
+   * private tree and installed back by root would have to follow or refuse every link the build
+   * left, and is not what this does.
+   *
+   * @throws IllegalStateException with the reason when the build may not run here
+   */
+  public Sandbox buildSandbox(String id, Path pluginDir, PluginLimits limits) {
+    if (userError.isPresent()) {
+      throw new IllegalStateException(userError.get());
+    }
+    if (limits.requireCgroups() && !cgroups.fullyUsable()) {
+      throw new IllegalStateException("cgroups are required (--require-cgroups) but not usable under "
+          + cgroups.root() + ": " + cgroups.unusableReason());
+    }
+    Optional<String> refused = user.flatMap(u -> u.cannotBuildIn(pluginDir));
+    if (refused.isPresent()) {
+      throw new IllegalStateException(refused.get() + ": builds run as the plugin user, in the plugin's own "
+          + "directory only; make it writable by that user (e.g. chown -R it) or build it before deploying");
+    }
+    Optional<Cgroups.Instance> cgroup = Optional.empty();
+    try {
+      if (cgroups.enforcesAny()) {
+        cgroup = Optional.of(cgroups.create(id + "-build", limits.memoryMbMax(), limits.maxProcessesMax(),
+            limits.cpuMillisMax()));
+      }
+      Path temp = privateTempDir();
+      return new Sandbox(cgroup, user, temp, new ProcessSpawner.Limits(OptionalLong.empty(), OptionalInt.empty(),
+          OptionalLong.of(limits.fileSizeMb()), OptionalInt.empty()));
+    } catch (IOException | RuntimeException e) {
+      cgroup.ifPresent(Cgroups.Instance::remove);
+      throw new IllegalStateException("could not set up the build's sandbox: " + e.getMessage(), e);
+    }
+  }
+
   /** A directory only the plugin's user may use, under one the plugin user may enter but not list. */
   private Path privateTempDir() throws IOException {
     Files.createDirectories(tempParent);
