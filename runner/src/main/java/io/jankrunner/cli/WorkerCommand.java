@@ -132,6 +132,13 @@ final class WorkerCommand implements Callable<Integer> {
           + "cgroup v1) cannot be used, instead of falling back to rlimits (env JANK_REQUIRE_CGROUPS).")
   boolean requireCgroups;
 
+  @Option(names = "--rebuild-interval", paramLabel = "SECONDS",
+      defaultValue = "${env:JANK_REBUILD_INTERVAL_SECONDS:-60}",
+      description = "At most one build per plugin in this long that new build_ids in the registry make this worker "
+          + "run; newer ones meanwhile are coalesced into one build of the latest when it has passed "
+          + "(env JANK_REBUILD_INTERVAL_SECONDS; default ${DEFAULT-VALUE}).")
+  long rebuildIntervalSeconds;
+
   @Override
   public Integer call() throws Exception {
     WorkerConfig config = new WorkerConfig(kafka.bootstrap, pluginsDir != null ? pluginsDir : PluginsCommand.defaultPluginsDir(),
@@ -142,7 +149,7 @@ final class WorkerCommand implements Callable<Integer> {
         .withReplyTopicsAllowed(replyTopicsPattern(replyTopics))
         .withPluginLimits(new PluginLimits(pluginMemoryMb, pluginMemoryMbMax, pluginMaxProcesses, pluginMaxProcessesMax,
             pluginCpuMillis, pluginCpuMillisMax, pluginMaxInstancesMax, pluginMaxConcurrencyMax, pluginFileSizeMb,
-            pluginOpenFiles, requireCgroups));
+            pluginOpenFiles, requireCgroups, java.time.Duration.ofSeconds(rebuildIntervalSeconds)));
     if (http != null && !http.isBlank()) {
       config = config.withHttp(HttpAddress.parse(http), ApiTokens.fromEnvironment(System.getenv()));
     }

@@ -98,7 +98,7 @@ public final class Worker implements AutoCloseable {
     metrics.watchPlugins(manager::list);
     metrics.tagOnly(manager::isRegistered);
     this.registry = new RegistryTopic(config.topics().registry(), config.workerId(), producer, registryConsumer(),
-        manager, config.stateDir().resolveSibling("builds"));
+        manager, config.stateDir().resolveSibling("builds"), config.pluginLimits().rebuildInterval());
   }
 
   /** Starts a worker; returns once it consumes commands. */

@@ -2,6 +2,7 @@ package io.jankrunner.plugin.isolation;
 
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.plugin.manifest.PluginManifest.RunnerSettings;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -19,13 +20,16 @@ import java.util.function.Function;
  *
  * @param requireCgroups refuse to start plugins where the memory, pids and cpu controllers (and on
  *     cgroup v1 the freezer) cannot be used, instead of falling back to rlimits
+ * @param rebuildInterval the least time between two builds of one plugin that new {@code build_id}s
+ *     in the registry trigger on a worker; requests in between are coalesced into one build of
+ *     the latest {@code build_id} once the interval has passed
  */
 public record PluginLimits(long memoryMbDefault, long memoryMbMax, int maxProcessesDefault, int maxProcessesMax,
                            int cpuMillisDefault, int cpuMillisMax, int maxInstancesMax, int maxConcurrencyMax,
-                           long fileSizeMb, int openFiles, boolean requireCgroups) {
+                           long fileSizeMb, int openFiles, boolean requireCgroups, Duration rebuildInterval) {
 
   public static final PluginLimits DEFAULT = new PluginLimits(512, 8192, 256, 4096, 1000, 4000, 16, 1024, 1024, 1024,
-      false);
+      false, Duration.ofSeconds(60));
 
   /** The environment variables an operator sets the limits with, each named after its worker option. */
   public static final String MEMORY_MB_ENV = "JANK_PLUGIN_MEMORY_MB";
@@ -39,6 +43,7 @@ public record PluginLimits(long memoryMbDefault, long memoryMbMax, int maxProces
   public static final String FILE_SIZE_MB_ENV = "JANK_PLUGIN_FILE_SIZE_MB";
   public static final String OPEN_FILES_ENV = "JANK_PLUGIN_OPEN_FILES";
   public static final String REQUIRE_CGROUPS_ENV = "JANK_REQUIRE_CGROUPS";
+  public static final String REBUILD_INTERVAL_ENV = "JANK_REBUILD_INTERVAL_SECONDS";
 
   public PluginLimits {
     positive("memory MiB default", memoryMbDefault);
@@ -51,6 +56,9 @@ public record PluginLimits(long memoryMbDefault, long memoryMbMax, int maxProces
     positive("max_concurrency ceiling", maxConcurrencyMax);
     positive("file size MiB", fileSizeMb);
     positive("open files", openFiles);
+    if (rebuildInterval.isNegative()) {
+      throw new IllegalArgumentException("the rebuild interval may not be negative: " + rebuildInterval);
+    }
     // A default above its ceiling would be clamped on every plugin: take the ceiling as the default.
     memoryMbDefault = Math.min(memoryMbDefault, memoryMbMax);
     maxProcessesDefault = Math.min(maxProcessesDefault, maxProcessesMax);
@@ -72,17 +80,18 @@ public record PluginLimits(long memoryMbDefault, long memoryMbMax, int maxProces
         (int) number(get, MAX_INSTANCES_MAX_ENV, DEFAULT.maxInstancesMax),
         (int) number(get, MAX_CONCURRENCY_MAX_ENV, DEFAULT.maxConcurrencyMax),
         number(get, FILE_SIZE_MB_ENV, DEFAULT.fileSizeMb), (int) number(get, OPEN_FILES_ENV, DEFAULT.openFiles),
-        Boolean.parseBoolean(get.apply(REQUIRE_CGROUPS_ENV)));
+        Boolean.parseBoolean(get.apply(REQUIRE_CGROUPS_ENV)),
+        Duration.ofSeconds(number(get, REBUILD_INTERVAL_ENV, DEFAULT.rebuildInterval.toSeconds())));
   }
 
   public PluginLimits withFileSizeMb(long mb) {
     return new PluginLimits(memoryMbDefault, memoryMbMax, maxProcessesDefault, maxProcessesMax, cpuMillisDefault,
-        cpuMillisMax, maxInstancesMax, maxConcurrencyMax, mb, openFiles, requireCgroups);
+        cpuMillisMax, maxInstancesMax, maxConcurrencyMax, mb, openFiles, requireCgroups, rebuildInterval);
   }
 
   public PluginLimits withRequireCgroups(boolean require) {
     return new PluginLimits(memoryMbDefault, memoryMbMax, maxProcessesDefault, maxProcessesMax, cpuMillisDefault,
-        cpuMillisMax, maxInstancesMax, maxConcurrencyMax, fileSizeMb, openFiles, require);
+        cpuMillisMax, maxInstancesMax, maxConcurrencyMax, fileSizeMb, openFiles, require, rebuildInterval);
   }
 
   /** The memory limit of an instance: the manifest's, else the default, never above the ceiling. */

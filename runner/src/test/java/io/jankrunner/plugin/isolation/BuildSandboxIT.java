@@ -46,7 +46,7 @@ class BuildSandboxIT {
     Files.writeString(secret, "root's secret");
     Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
     PluginLimits limits = new PluginLimits(512, 8192, 16, BUILD_PROCESS_LIMIT, 1000, 4000, 16, 1024, 1024, 1024,
-        false);
+        false, PluginLimits.DEFAULT.rebuildInterval());
     manager = new PluginManager(PluginManagerConfig.defaults(plugins).withStateDir(root.resolve("state"))
         .withPluginUser("nobody").withLimits(limits), new RecordingListener());
   }

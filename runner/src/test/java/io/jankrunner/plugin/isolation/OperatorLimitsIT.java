@@ -70,7 +70,8 @@ class OperatorLimitsIT extends PluginManagerFixture {
   void aPluginWithNoLimitsInItsManifestRunsInACgroupWithTheOperatorsDefaults() throws Exception {
     assumeAllCgroups();
     TestPlugins.javaPlugin(plugins, "silent", "test.plugins.silent", MisbehavingPlugin.class, "", "");
-    PluginLimits limits = new PluginLimits(384, 8192, 200, 4096, 700, 4000, 16, 1024, 1024, 1024, false);
+    PluginLimits limits = new PluginLimits(384, 8192, 200, 4096, 700, 4000, 16, 1024, 1024, 1024, false,
+        PluginLimits.DEFAULT.rebuildInterval());
     startManager(PluginManagerConfig.defaults(plugins).withLimits(limits));
     manager.register("test.plugins.silent");
 
@@ -85,7 +86,8 @@ class OperatorLimitsIT extends PluginManagerFixture {
     TestPlugins.javaPlugin(plugins, "greedy", "test.plugins.greedy", MisbehavingPlugin.class, "",
         "\"runner\": {\"memory_mb\": 1048576, \"max_processes\": 100000, \"cpu_millis\": 64000,"
             + " \"max_instances\": 64, \"max_concurrency\": 10000}");
-    PluginLimits limits = new PluginLimits(256, 320, 64, 150, 500, 600, 2, 8, 1024, 1024, false);
+    PluginLimits limits = new PluginLimits(256, 320, 64, 150, 500, 600, 2, 8, 1024, 1024, false,
+        PluginLimits.DEFAULT.rebuildInterval());
     ListAppender<ILoggingEvent> logged = new ListAppender<>();
     logged.start();
     ((Logger) LoggerFactory.getLogger(PluginManager.class)).addAppender(logged);
