@@ -98,7 +98,7 @@ final class WorkerCommand implements Callable<Integer> {
       description = "Ceiling on runner.max_processes (env JANK_PLUGIN_MAX_PROCESSES_MAX; default ${DEFAULT-VALUE}).")
   int pluginMaxProcessesMax;
 
-  @Option(names = "--plugin-cpu-millis", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_CPU_MILLIS:-1000}",
+  @Option(names = "--plugin-cpu-millis", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_CPU_MILLIS:-2000}",
       description = "CPU of each instance whose manifest sets no runner.cpu_millis, in thousandths of a core "
           + "(env JANK_PLUGIN_CPU_MILLIS; default ${DEFAULT-VALUE}).")
   int pluginCpuMillis;

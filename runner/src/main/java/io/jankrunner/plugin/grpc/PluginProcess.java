@@ -358,12 +358,16 @@ public final class PluginProcess {
       channel.shutdownNow();
     }
     ProcessSpawner.terminateTree(process.toHandle(), grace);
+    // Now, not only on the exit notification: a worker shutting down must not exit before what
+    // the plugin left in its cgroup (children that left its process tree) is killed.
+    sandbox.release();
   }
 
   /** A hung process: fail its calls, SIGKILL its tree (a stopped process cannot act on SIGTERM). */
   public void kill() {
     channel.shutdownNow();
     ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+    sandbox.release();
   }
 
   /** After a crash: fail whatever is still waiting on the channel at once. */

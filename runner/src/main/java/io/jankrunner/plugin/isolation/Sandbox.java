@@ -26,6 +26,7 @@ public final class Sandbox {
   private final Path tempDir;
   private final ProcessSpawner.Limits rlimits;
   private volatile Optional<String> limitHitAtRelease;
+  private boolean released;
 
   Sandbox(Optional<Cgroups.Instance> cgroup, Optional<PluginUser> user, Path tempDir, ProcessSpawner.Limits rlimits) {
     this.cgroup = cgroup;
@@ -92,14 +93,17 @@ public final class Sandbox {
 
   /** After the instance exited: kills what it left in its cgroups, removes them and the temp dir. Idempotent. */
   public void release() {
+    // Whole, under the lock: a second caller (the exit notification and a stop both release)
+    // returns only once the first has emptied the cgroups.
     synchronized (this) {
-      if (limitHitAtRelease != null) {
+      if (released) {
         return;
       }
       // Read the kernel's counters before the cgroups (and the counters with them) are gone.
       limitHitAtRelease = cgroup.flatMap(Cgroups.Instance::limitHit);
+      cgroup.ifPresent(Cgroups.Instance::remove);
+      FileTrees.delete(tempDir);
+      released = true;
     }
-    cgroup.ifPresent(Cgroups.Instance::remove);
-    FileTrees.delete(tempDir);
   }
 }
