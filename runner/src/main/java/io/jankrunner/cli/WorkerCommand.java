@@ -78,7 +78,7 @@ final class WorkerCommand implements Callable<Integer> {
           + "dead-lettered, not run.")
   String replyTopics;
 
-  @Option(names = "--plugin-memory-mb", paramLabel = "MIB", defaultValue = "${env:JANK_PLUGIN_MEMORY_MB:-512}",
+  @Option(names = "--plugin-memory-mb", paramLabel = "MIB", defaultValue = "${env:JANK_PLUGIN_MEMORY_MB:-2048}",
       description = "Memory of each plugin instance whose manifest sets no runner.memory_mb (env JANK_PLUGIN_MEMORY_MB; "
           + "default ${DEFAULT-VALUE}).")
   long pluginMemoryMb;
@@ -88,7 +88,7 @@ final class WorkerCommand implements Callable<Integer> {
           + "(env JANK_PLUGIN_MEMORY_MB_MAX; default ${DEFAULT-VALUE}).")
   long pluginMemoryMbMax;
 
-  @Option(names = "--plugin-max-processes", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_MAX_PROCESSES:-256}",
+  @Option(names = "--plugin-max-processes", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_MAX_PROCESSES:-1024}",
       description = "Processes and threads of each instance whose manifest sets no runner.max_processes "
           + "(env JANK_PLUGIN_MAX_PROCESSES; default ${DEFAULT-VALUE}).")
   int pluginMaxProcesses;

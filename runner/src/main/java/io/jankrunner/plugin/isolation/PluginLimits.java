@@ -28,7 +28,7 @@ public record PluginLimits(long memoryMbDefault, long memoryMbMax, int maxProces
                            int cpuMillisDefault, int cpuMillisMax, int maxInstancesMax, int maxConcurrencyMax,
                            long fileSizeMb, int openFiles, boolean requireCgroups, Duration rebuildInterval) {
 
-  public static final PluginLimits DEFAULT = new PluginLimits(512, 8192, 256, 4096, 2000, 4000, 16, 1024, 1024, 1024,
+  public static final PluginLimits DEFAULT = new PluginLimits(2048, 8192, 1024, 4096, 2000, 4000, 16, 1024, 1024, 1024,
       false, Duration.ofSeconds(60));
 
   /** The environment variables an operator sets the limits with, each named after its worker option. */

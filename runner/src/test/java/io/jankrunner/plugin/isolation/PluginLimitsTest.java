@@ -32,7 +32,7 @@ class PluginLimitsTest {
   void aManifestMayLowerALimitButNotRaiseItPastTheCeiling() {
     PluginLimits limits = PluginLimits.DEFAULT;
 
-    assertEquals(512, limits.memoryMb(OptionalLong.empty()));
+    assertEquals(limits.memoryMbDefault(), limits.memoryMb(OptionalLong.empty()));
     assertEquals(128, limits.memoryMb(OptionalLong.of(128)));
     assertEquals(limits.memoryMbMax(), limits.memoryMb(OptionalLong.of(1L << 20)));
     assertEquals(limits.maxProcessesMax(), limits.maxProcesses(OptionalInt.of(1 << 20)));
