@@ -3,6 +3,7 @@ package io.jankrunner.cli;
 import io.jankrunner.config.ApiTokens;
 import io.jankrunner.http.HttpAddress;
 import io.jankrunner.plugin.PluginManagerConfig;
+import io.jankrunner.plugin.isolation.PluginLimits;
 import io.jankrunner.worker.Worker;
 import io.jankrunner.config.WorkerConfig;
 import java.net.InetAddress;
@@ -77,6 +78,67 @@ final class WorkerCommand implements Callable<Integer> {
           + "dead-lettered, not run.")
   String replyTopics;
 
+  @Option(names = "--plugin-memory-mb", paramLabel = "MIB", defaultValue = "${env:JANK_PLUGIN_MEMORY_MB:-2048}",
+      description = "Memory of each plugin instance whose manifest sets no runner.memory_mb (env JANK_PLUGIN_MEMORY_MB; "
+          + "default ${DEFAULT-VALUE}).")
+  long pluginMemoryMb;
+
+  @Option(names = "--plugin-memory-mb-max", paramLabel = "MIB", defaultValue = "${env:JANK_PLUGIN_MEMORY_MB_MAX:-8192}",
+      description = "Ceiling on runner.memory_mb: a manifest asking more is clamped to it, with a WARN "
+          + "(env JANK_PLUGIN_MEMORY_MB_MAX; default ${DEFAULT-VALUE}).")
+  long pluginMemoryMbMax;
+
+  @Option(names = "--plugin-max-processes", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_MAX_PROCESSES:-1024}",
+      description = "Processes and threads of each instance whose manifest sets no runner.max_processes "
+          + "(env JANK_PLUGIN_MAX_PROCESSES; default ${DEFAULT-VALUE}).")
+  int pluginMaxProcesses;
+
+  @Option(names = "--plugin-max-processes-max", paramLabel = "N",
+      defaultValue = "${env:JANK_PLUGIN_MAX_PROCESSES_MAX:-4096}",
+      description = "Ceiling on runner.max_processes (env JANK_PLUGIN_MAX_PROCESSES_MAX; default ${DEFAULT-VALUE}).")
+  int pluginMaxProcessesMax;
+
+  @Option(names = "--plugin-cpu-millis", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_CPU_MILLIS:-2000}",
+      description = "CPU of each instance whose manifest sets no runner.cpu_millis, in thousandths of a core "
+          + "(env JANK_PLUGIN_CPU_MILLIS; default ${DEFAULT-VALUE}).")
+  int pluginCpuMillis;
+
+  @Option(names = "--plugin-cpu-millis-max", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_CPU_MILLIS_MAX:-4000}",
+      description = "Ceiling on runner.cpu_millis (env JANK_PLUGIN_CPU_MILLIS_MAX; default ${DEFAULT-VALUE}).")
+  int pluginCpuMillisMax;
+
+  @Option(names = "--plugin-max-instances-max", paramLabel = "N",
+      defaultValue = "${env:JANK_PLUGIN_MAX_INSTANCES_MAX:-16}",
+      description = "Ceiling on runner.max_instances (env JANK_PLUGIN_MAX_INSTANCES_MAX; default ${DEFAULT-VALUE}).")
+  int pluginMaxInstancesMax;
+
+  @Option(names = "--plugin-max-concurrency-max", paramLabel = "N",
+      defaultValue = "${env:JANK_PLUGIN_MAX_CONCURRENCY_MAX:-1024}",
+      description = "Ceiling on runner.max_concurrency (env JANK_PLUGIN_MAX_CONCURRENCY_MAX; default ${DEFAULT-VALUE}).")
+  int pluginMaxConcurrencyMax;
+
+  @Option(names = "--plugin-file-size-mb", paramLabel = "MIB", defaultValue = "${env:JANK_PLUGIN_FILE_SIZE_MB:-1024}",
+      description = "Largest file a plugin instance may write, in its TMPDIR or anywhere (RLIMIT_FSIZE; "
+          + "env JANK_PLUGIN_FILE_SIZE_MB; default ${DEFAULT-VALUE}).")
+  long pluginFileSizeMb;
+
+  @Option(names = "--plugin-open-files", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_OPEN_FILES:-1024}",
+      description = "File descriptors a plugin process may hold (RLIMIT_NOFILE; env JANK_PLUGIN_OPEN_FILES; "
+          + "default ${DEFAULT-VALUE}).")
+  int pluginOpenFiles;
+
+  @Option(names = "--require-cgroups", defaultValue = "${env:JANK_REQUIRE_CGROUPS:-false}",
+      description = "Refuse to start plugins where the memory, pids and cpu cgroup controllers (and the freezer on "
+          + "cgroup v1) cannot be used, instead of falling back to rlimits (env JANK_REQUIRE_CGROUPS).")
+  boolean requireCgroups;
+
+  @Option(names = "--rebuild-interval", paramLabel = "SECONDS",
+      defaultValue = "${env:JANK_REBUILD_INTERVAL_SECONDS:-60}",
+      description = "At most one build per plugin in this long that new build_ids in the registry make this worker "
+          + "run; newer ones meanwhile are coalesced into one build of the latest when it has passed "
+          + "(env JANK_REBUILD_INTERVAL_SECONDS; default ${DEFAULT-VALUE}).")
+  long rebuildIntervalSeconds;
+
   @Override
   public Integer call() throws Exception {
     WorkerConfig config = new WorkerConfig(kafka.bootstrap, pluginsDir != null ? pluginsDir : PluginsCommand.defaultPluginsDir(),
@@ -84,7 +146,10 @@ final class WorkerCommand implements Callable<Integer> {
         consumers, maxInFlight, maxCommandBytes, WorkerConfig.DEFAULT_HEARTBEAT, WorkerConfig.DEFAULT_SHUTDOWN_GRACE,
         stateDir != null ? stateDir : PluginManagerConfig.defaultStateDir(), WorkerConfig.DEFAULT_MAX_POLL_INTERVAL)
         .withKafkaClient(kafka.properties()).withExecutePartitions(executePartitions)
-        .withReplyTopicsAllowed(replyTopicsPattern(replyTopics));
+        .withReplyTopicsAllowed(replyTopicsPattern(replyTopics))
+        .withPluginLimits(new PluginLimits(pluginMemoryMb, pluginMemoryMbMax, pluginMaxProcesses, pluginMaxProcessesMax,
+            pluginCpuMillis, pluginCpuMillisMax, pluginMaxInstancesMax, pluginMaxConcurrencyMax, pluginFileSizeMb,
+            pluginOpenFiles, requireCgroups, java.time.Duration.ofSeconds(rebuildIntervalSeconds)));
     if (http != null && !http.isBlank()) {
       config = config.withHttp(HttpAddress.parse(http), ApiTokens.fromEnvironment(System.getenv()));
     }

@@ -1,5 +1,6 @@
 package io.jankrunner.config;
 
+import io.jankrunner.plugin.isolation.PluginLimits;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +30,7 @@ public record WorkerConfig(String bootstrapServers, Path pluginsDir, String work
                            Topics topics, int consumers, int maxInFlight, int maxCommandBytes, Duration heartbeatInterval,
                            Duration shutdownGrace, Path stateDir, Duration maxPollInterval,
                            KafkaClientProperties kafkaClient, Optional<InetSocketAddress> http, ApiTokens httpTokens,
-                           int executePartitions, Optional<Pattern> replyTopicsAllowed) {
+                           int executePartitions, Optional<Pattern> replyTopicsAllowed, PluginLimits pluginLimits) {
 
   /** How execute commands are consumed. */
   public enum Mode {
@@ -52,32 +53,39 @@ public record WorkerConfig(String bootstrapServers, Path pluginsDir, String work
                       Duration shutdownGrace, Path stateDir, Duration maxPollInterval) {
     this(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight, maxCommandBytes,
         heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, KafkaClientProperties.NONE, Optional.empty(),
-        ApiTokens.NONE, DEFAULT_EXECUTE_PARTITIONS, Optional.empty());
+        ApiTokens.NONE, DEFAULT_EXECUTE_PARTITIONS, Optional.empty(), PluginLimits.fromEnvironment(System.getenv()));
   }
 
   public WorkerConfig withKafkaClient(KafkaClientProperties properties) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, properties, http, httpTokens,
-        executePartitions, replyTopicsAllowed);
+        executePartitions, replyTopicsAllowed, pluginLimits);
   }
 
   public WorkerConfig withHttp(InetSocketAddress address, ApiTokens tokens) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, Optional.of(address),
-        tokens, executePartitions, replyTopicsAllowed);
+        tokens, executePartitions, replyTopicsAllowed, pluginLimits);
   }
 
   public WorkerConfig withExecutePartitions(int partitions) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, http, httpTokens,
-        partitions, replyTopicsAllowed);
+        partitions, replyTopicsAllowed, pluginLimits);
   }
 
   /** Only reply topics that {@code pattern} matches in full (besides the refusals every worker makes). */
   public WorkerConfig withReplyTopicsAllowed(Optional<Pattern> pattern) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, http, httpTokens,
-        executePartitions, pattern);
+        executePartitions, pattern, pluginLimits);
+  }
+
+  /** The operator's defaults and ceilings for every plugin instance. */
+  public WorkerConfig withPluginLimits(PluginLimits limits) {
+    return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
+        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, http, httpTokens,
+        executePartitions, replyTopicsAllowed, limits);
   }
 
   /** Where commands may ask their results to go. */

@@ -85,8 +85,8 @@ public final class PluginManager implements AutoCloseable {
     this.journal = new ProcessJournal(config.stateDir());
     journal.sweepOrphans();
     this.spawner = new ProcessSpawner(journal);
-    this.builder = new PluginBuilder(spawner, PluginEnvironment.forBuild(config.hostEnvironment()),
-        config.buildTimeout());
+    this.builder = new PluginBuilder(spawner, config.hostEnvironment(), config.buildTimeout(),
+        Isolation.of(config.cgroupRoot(), config.pluginUser()), config.limits());
     this.channels = new PluginChannels();
     scheduler.scheduleWithFixedDelay(this::upkeep, UPKEEP_INTERVAL.toMillis(), UPKEEP_INTERVAL.toMillis(),
         TimeUnit.MILLISECONDS);
@@ -156,7 +156,9 @@ public final class PluginManager implements AutoCloseable {
       throw new PluginNotFoundException(id, "plugin " + id + " cannot be registered: "
           + plugin.reason().orElse(plugin.availability().jsonName()));
     }
-    PluginManifest manifest = plugin.manifest().orElseThrow();
+    List<String> clamped = new ArrayList<>();
+    PluginManifest manifest = config.limits().apply(plugin.manifest().orElseThrow(), clamped);
+    clamped.forEach(note -> log.warn("plugin {}: runner.{}", id, note));
     PluginPool fresh = new PluginPool(manifest, plugin.directory(), plugin.binary().orElseThrow(), config.poolSettings(), events,
         this::launch, clock, scheduler);
     PluginPool current = registered.get(id);
@@ -364,7 +366,7 @@ public final class PluginManager implements AutoCloseable {
     verifyPin(pool);
     return PluginProcess.start(pool.manifest(), pool.directory(), pool.binary(),
         PluginEnvironment.forPlugin(pool.manifest(), config.hostEnvironment()), spawner, channels,
-        Isolation.of(config.cgroupRoot(), config.pluginUser()));
+        Isolation.of(config.cgroupRoot(), config.pluginUser()), config.limits());
   }
 
   private static void verifyPin(PluginPool reg) throws PluginStartException {

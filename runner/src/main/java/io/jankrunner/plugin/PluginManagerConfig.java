@@ -1,6 +1,7 @@
 package io.jankrunner.plugin;
 
 import io.jankrunner.plugin.isolation.Isolation;
+import io.jankrunner.plugin.isolation.PluginLimits;
 import io.jankrunner.plugin.pool.PoolSettings;
 import io.jankrunner.plugin.pool.RestartPolicy;
 import java.nio.file.Path;
@@ -26,12 +27,14 @@ import java.util.Map;
  * @param restartPolicy crash backoff and quarantine, where a plugin's {@code runner} block does not say
  * @param healthCheckInterval how often an idle instance is asked {@code HealthCheck}
  * @param healthCheckTimeout how long an instance has to answer one before it is taken for hung
+ * @param limits the operator's defaults and ceilings for every instance's memory, processes, CPU,
+ *     file size, open files, instances and concurrency
  */
 public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration buildTimeout, Duration stopGrace,
                                   Duration defaultCallTimeout, Map<String, String> hostEnvironment,
                                   Path cgroupRoot, String pluginUser, int maxPlugins,
                                   RestartPolicy restartPolicy, Duration healthCheckInterval,
-                                  Duration healthCheckTimeout) {
+                                  Duration healthCheckTimeout, PluginLimits limits) {
 
   public static final Duration DEFAULT_BUILD_TIMEOUT = Duration.ofMinutes(15);
   public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(5);
@@ -62,7 +65,7 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
                              Duration defaultCallTimeout, Map<String, String> hostEnvironment) {
     this(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment, DEFAULT_CGROUP_ROOT,
         hostEnvironment.getOrDefault(PLUGIN_USER_ENV, AUTO_PLUGIN_USER), DEFAULT_MAX_PLUGINS, RestartPolicy.DEFAULT,
-        DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_HEALTH_CHECK_TIMEOUT);
+        DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_HEALTH_CHECK_TIMEOUT, PluginLimits.fromEnvironment(hostEnvironment));
   }
 
   /** Defaults for everything but the plugins directory; state under the system temp dir. */
@@ -73,42 +76,47 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
 
   public PluginManagerConfig withStateDir(Path dir) {
     return new PluginManagerConfig(pluginsDir, dir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
   }
 
   public PluginManagerConfig withBuildTimeout(Duration timeout) {
     return new PluginManagerConfig(pluginsDir, stateDir, timeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
   }
 
   public PluginManagerConfig withStopGrace(Duration grace) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, grace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
   }
 
   public PluginManagerConfig withHostEnvironment(Map<String, String> environment) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, environment,
-        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
   }
 
   public PluginManagerConfig withCgroupRoot(Path root) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        root, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
+        root, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
   }
 
   public PluginManagerConfig withPluginUser(String user) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, user, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout);
+        cgroupRoot, user, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
   }
 
   public PluginManagerConfig withMaxPlugins(int max) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, max, restartPolicy, healthCheckInterval, healthCheckTimeout);
+        cgroupRoot, pluginUser, max, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
   }
 
   public PluginManagerConfig withHealthChecks(Duration interval, Duration timeout) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins, restartPolicy, interval, timeout);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, interval, timeout, limits);
+  }
+
+  public PluginManagerConfig withLimits(PluginLimits pluginLimits) {
+    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, pluginLimits);
   }
 
   /** What the pools of this manager's plugins run by. */

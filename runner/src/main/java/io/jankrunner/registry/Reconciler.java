@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
@@ -24,7 +25,10 @@ import org.slf4j.LoggerFactory;
  * and in parallel across plugins, always to the <em>latest</em> desired state: changes that
  * arrive while a plugin is being built are folded into one more pass, not queued one by one.
  * A plugin is rebuilt only when the desired {@code build_id} differs from the one this machine
- * last built for it (remembered on disk, so a restarted worker does not rebuild).
+ * last built for it (remembered on disk, so a restarted worker does not rebuild), and at most
+ * once per {@code rebuildInterval}: anyone who may write the registry could otherwise make every
+ * worker run a build per record. A new {@code build_id} within the interval waits (logged with
+ * how long ago the last build was) and the latest one is built when the interval has passed.
  */
 final class Reconciler implements AutoCloseable {
 
@@ -37,10 +41,14 @@ final class Reconciler implements AutoCloseable {
   private final Map<String, Optional<RegistryTopic.Entry>> latest = new ConcurrentHashMap<>();
   private final Set<String> scheduled = new HashSet<>();
   private final Map<String, String> builtHere = new ConcurrentHashMap<>();
+  private final Duration rebuildInterval;
+  /** System.nanoTime() of the last registry-triggered build of each plugin. */
+  private final Map<String, Long> rebuiltAt = new ConcurrentHashMap<>();
 
-  Reconciler(PluginManager manager, Path buildsDir) {
+  Reconciler(PluginManager manager, Path buildsDir, Duration rebuildInterval) {
     this.manager = manager;
     this.buildsDir = buildsDir;
+    this.rebuildInterval = rebuildInterval;
   }
 
   /** This worker applied a control command itself: its own registry record needs no work. */
@@ -77,6 +85,22 @@ final class Reconciler implements AutoCloseable {
   private void drain(String pluginId) {
     while (true) {
       Optional<RegistryTopic.Entry> target = latest.get(pluginId);
+      Duration wait = rebuildWait(pluginId, target);
+      if (wait.isPositive()) {
+        long ago = Duration.ofNanos(System.nanoTime() - rebuiltAt.get(pluginId)).toSeconds();
+        log.info("registry: build {} of {} waits {} s: rebuilt {} s ago, at most one build per {} s; the latest "
+            + "build_id is built then", target.get().buildId(), pluginId, wait.toSeconds() + 1, ago,
+            rebuildInterval.toSeconds());
+        try {
+          Thread.sleep(wait);
+        } catch (InterruptedException e) {
+          synchronized (scheduled) {
+            scheduled.remove(pluginId);
+          }
+          return; // closing
+        }
+        continue; // whatever is the latest by now
+      }
       try {
         apply(pluginId, target);
       } catch (RuntimeException e) {
@@ -108,6 +132,9 @@ final class Reconciler implements AutoCloseable {
     if (manager.isRegistered(pluginId) && !rebuild) {
       return; // already what the fleet wants (our own write, or applied before)
     }
+    if (rebuild) {
+      rebuiltAt.put(pluginId, System.nanoTime()); // a failing build counts too: a storm of those is no cheaper
+    }
     try {
       manager.register(pluginId, rebuild, null);
       remember(pluginId, buildId);
@@ -115,6 +142,16 @@ final class Reconciler implements AutoCloseable {
     } catch (RunnerException e) {
       log.warn("registry: cannot register {} on this worker: {}", pluginId, e.getMessage());
     }
+  }
+
+  /** How long a rebuild for {@code target} must wait for the interval; zero when it needs none or may run. */
+  private Duration rebuildWait(String pluginId, Optional<RegistryTopic.Entry> target) {
+    if (target.isEmpty() || target.get().buildId().isEmpty()
+        || target.get().buildId().equals(lastBuilt(pluginId).orElse(""))) {
+      return Duration.ZERO;
+    }
+    Long last = rebuiltAt.get(pluginId);
+    return last == null ? Duration.ZERO : rebuildInterval.minus(Duration.ofNanos(System.nanoTime() - last));
   }
 
   private Optional<String> lastBuilt(String pluginId) {

@@ -58,14 +58,18 @@ public final class RegistryTopic implements ControlPlane, Runnable {
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private volatile boolean stopping;
 
-  /** @param buildsDir where this machine remembers which build of each plugin it last made */
+  /**
+   * @param buildsDir where this machine remembers which build of each plugin it last made
+   * @param rebuildInterval the least time between two registry-triggered builds of one plugin
+   */
   public RegistryTopic(String topic, String workerId, Producer<byte[], byte[]> producer,
-                       Consumer<byte[], byte[]> consumer, PluginManager manager, Path buildsDir) {
+                       Consumer<byte[], byte[]> consumer, PluginManager manager, Path buildsDir,
+                       java.time.Duration rebuildInterval) {
     this.topic = topic;
     this.workerId = workerId;
     this.producer = producer;
     this.consumer = consumer;
-    this.reconciler = new Reconciler(manager, buildsDir);
+    this.reconciler = new Reconciler(manager, buildsDir, rebuildInterval);
   }
 
   @Override

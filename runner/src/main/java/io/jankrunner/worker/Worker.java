@@ -90,7 +90,8 @@ public final class Worker implements AutoCloseable {
         new ByteArraySerializer()));
     metrics.countDeadLetters(producer, config.topics().dlq());
     this.status = new StatusPublisher(producer, config.topics().status(), config.workerId());
-    this.manager = new PluginManager(PluginManagerConfig.defaults(config.pluginsDir()).withStateDir(config.stateDir()),
+    this.manager = new PluginManager(PluginManagerConfig.defaults(config.pluginsDir()).withStateDir(config.stateDir())
+        .withLimits(config.pluginLimits()),
         change -> {
           status.onChange(change);
           metrics.onChange(change);
@@ -98,7 +99,7 @@ public final class Worker implements AutoCloseable {
     metrics.watchPlugins(manager::list);
     metrics.tagOnly(manager::isRegistered);
     this.registry = new RegistryTopic(config.topics().registry(), config.workerId(), producer, registryConsumer(),
-        manager, config.stateDir().resolveSibling("builds"));
+        manager, config.stateDir().resolveSibling("builds"), config.pluginLimits().rebuildInterval());
   }
 
   /** Starts a worker; returns once it consumes commands. */

@@ -70,6 +70,25 @@ public final class MisbehavingPlugin {
       case "read-file" -> args.put("content", java.nio.file.Files.readString(java.nio.file.Path.of(args.path("path").asText())));
       case "uid" -> args.put("uid", (Integer) java.nio.file.Files.getAttribute(java.nio.file.Path.of("/proc/self"), "unix:uid"))
           .put("tmpdir", System.getenv("TMPDIR"));
+      case "cgroups" -> args.put("cgroups", java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/cgroup")));
+      case "escape" -> {
+        // A double fork in a new session: the grandchild is in neither the plugin's process group nor its tree.
+        Process fork = new ProcessBuilder("setsid", "sh", "-c", "nohup sleep 600 >/dev/null 2>&1 & echo $!")
+            .redirectErrorStream(true).start();
+        String grandchild = new String(fork.getInputStream().readAllBytes()).strip();
+        fork.waitFor();
+        yield args.put("pid", Long.parseLong(grandchild));
+      }
+      case "write-file" -> {
+        java.nio.file.Path file = java.nio.file.Path.of(System.getenv("TMPDIR"), "big");
+        try (var out = java.nio.file.Files.newOutputStream(file)) {
+          byte[] mib = new byte[1024 * 1024];
+          for (int i = 0; i < args.path("mb").asInt(); i++) {
+            out.write(mib);
+          }
+        }
+        yield args.put("written", java.nio.file.Files.size(file));
+      }
       case "flood-stderr" -> {
         floodStderr(args.path("bytes").asLong(10L * 1024 * 1024));
         yield args;

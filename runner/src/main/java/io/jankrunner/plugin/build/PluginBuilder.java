@@ -2,6 +2,10 @@ package io.jankrunner.plugin.build;
 
 import io.jankrunner.plugin.api.BuildFailedException;
 import io.jankrunner.plugin.api.BuildResult;
+import io.jankrunner.plugin.isolation.Isolation;
+import io.jankrunner.plugin.isolation.PluginEnvironment;
+import io.jankrunner.plugin.isolation.PluginLimits;
+import io.jankrunner.plugin.isolation.Sandbox;
 import io.jankrunner.plugin.manifest.DiscoveredPlugin;
 import io.jankrunner.plugin.manifest.PluginDiscovery;
 import io.jankrunner.plugin.process.LineTail;
@@ -24,7 +28,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a plugin's {@code scripts/build.sh} ({@code bash scripts/build.sh}, the plugin directory
- * as working directory) with a timeout, capturing its output. A build is never run twice at once
+ * as working directory) with a timeout, capturing its output. The script is plugin code: it runs
+ * in a build {@link Sandbox} (the plugin user, a cgroup, a private HOME and TMPDIR; see
+ * {@link Isolation#buildSandbox}). A build is never run twice at once
  * for one id: a second request joins the build under way.
  */
 public final class PluginBuilder {
@@ -33,14 +39,19 @@ public final class PluginBuilder {
   private static final int BUILD_TAIL_LINES = 200;
 
   private final ProcessSpawner spawner;
-  private final Map<String, String> environment;
+  private final Map<String, String> hostEnvironment;
   private final Duration timeout;
+  private final Isolation isolation;
+  private final PluginLimits limits;
   private final Map<String, CompletableFuture<BuildResult>> running = new ConcurrentHashMap<>();
 
-  public PluginBuilder(ProcessSpawner spawner, Map<String, String> environment, Duration timeout) {
+  public PluginBuilder(ProcessSpawner spawner, Map<String, String> hostEnvironment, Duration timeout,
+                       Isolation isolation, PluginLimits limits) {
     this.spawner = spawner;
-    this.environment = environment;
+    this.hostEnvironment = hostEnvironment;
     this.timeout = timeout;
+    this.isolation = isolation;
+    this.limits = limits;
   }
 
   /**
@@ -81,11 +92,29 @@ public final class PluginBuilder {
       return new BuildResult(id, false, OptionalInt.empty(), Duration.ZERO, "",
           "plugin " + id + " has no scripts/build.sh");
     }
+    Sandbox sandbox;
+    try {
+      sandbox = isolation.buildSandbox(id, plugin.directory(), limits);
+    } catch (IllegalStateException e) {
+      return new BuildResult(id, false, OptionalInt.empty(), elapsed(started), "",
+          "build of " + id + " refused: " + e.getMessage());
+    }
+    try {
+      return runIn(sandbox, plugin, output, started);
+    } finally {
+      sandbox.release(); // kills whatever the build left running, removes its HOME
+    }
+  }
+
+  private BuildResult runIn(Sandbox sandbox, DiscoveredPlugin plugin, Consumer<String> output, long started) {
+    String id = plugin.id().orElseThrow();
     log.info("[{}] building in {}", id, plugin.directory());
+    Map<String, String> environment =
+        sandbox.buildEnvironment(PluginEnvironment.forBuild(hostEnvironment, !sandbox.switchesUser()));
     Process process;
     try {
-      process = spawner.spawn(List.of("bash", "scripts/build.sh"), plugin.directory(), environment,
-          ProcessSpawner.Limits.NONE);
+      process = spawner.spawn(sandbox.command(List.of("bash", "scripts/build.sh")), plugin.directory(), environment,
+          sandbox.rlimits());
     } catch (IOException e) {
       return new BuildResult(id, false, OptionalInt.empty(), elapsed(started), "",
           "could not start the build: " + e.getMessage());

@@ -17,6 +17,7 @@ import io.jankrunner.ErrorCode;
 import io.jankrunner.plugin.api.PluginCallException;
 import io.jankrunner.plugin.api.PluginStartException;
 import io.jankrunner.plugin.isolation.Isolation;
+import io.jankrunner.plugin.isolation.PluginLimits;
 import io.jankrunner.plugin.isolation.Sandbox;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.plugin.process.OutputDrain;
@@ -84,11 +85,12 @@ public final class PluginProcess {
    *     something other than a valid handshake, or prints nothing in time
    */
   public static PluginProcess start(PluginManifest manifest, Path directory, Path binary, Map<String, String> environment,
-                             ProcessSpawner spawner, PluginChannels channels, Isolation isolation)
+                             ProcessSpawner spawner, PluginChannels channels, Isolation isolation,
+                             PluginLimits limits)
       throws PluginStartException {
     String id = manifest.id();
     long launched = System.nanoTime();
-    Sandbox sandbox = isolation.sandbox(manifest, binary);
+    Sandbox sandbox = isolation.sandbox(manifest, binary, limits);
     Optional<AutoMtls> mtls = manifest.autoMtls() ? Optional.of(new AutoMtls()) : Optional.empty();
     Map<String, String> env = sandbox.environment(environment);
     Process process;
@@ -356,12 +358,16 @@ public final class PluginProcess {
       channel.shutdownNow();
     }
     ProcessSpawner.terminateTree(process.toHandle(), grace);
+    // Now, not only on the exit notification: a worker shutting down must not exit before what
+    // the plugin left in its cgroup (children that left its process tree) is killed.
+    sandbox.release();
   }
 
   /** A hung process: fail its calls, SIGKILL its tree (a stopped process cannot act on SIGTERM). */
   public void kill() {
     channel.shutdownNow();
     ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+    sandbox.release();
   }
 
   /** After a crash: fail whatever is still waiting on the channel at once. */

@@ -9,8 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -31,6 +29,8 @@ final class Cgroups {
   static final String MEMORY = "memory";
   static final String PIDS = "pids";
   static final String CPU = "cpu";
+  /** v1 only: stops an instance's processes (so none can fork) while the last of them are killed. */
+  static final String FREEZER = "freezer";
   private static final long MIB = 1024 * 1024;
   private static final long CPU_PERIOD_US = 100_000;
 
@@ -56,12 +56,13 @@ final class Cgroups {
     }
     Map<String, Path> bases = new LinkedHashMap<>();
     List<String> problems = new ArrayList<>();
-    for (String controller : List.of(MEMORY, PIDS, CPU)) {
+    for (String controller : List.of(MEMORY, PIDS, CPU, FREEZER)) {
       Path mount = root.resolve(controller);
       Path base = mount.resolve(ownPath(controller).substring(1)).resolve("jank-runner");
       String check = switch (controller) {
         case MEMORY -> "memory.limit_in_bytes";
         case PIDS -> "pids.max";
+        case FREEZER -> "freezer.state";
         default -> "cpu.cfs_quota_us";
       };
       probe(base, check).ifPresentOrElse(problem -> problems.add(controller + ": " + problem),
@@ -135,24 +136,36 @@ final class Cgroups {
     return bases.containsKey(controller);
   }
 
-  /** Why controllers are missing, empty when all three work. */
+  /** At least one controller works: an instance gets a cgroup. */
+  boolean enforcesAny() {
+    return !bases.isEmpty();
+  }
+
+  /**
+   * Memory, pids and cpu all bound instances here, and teardown reaches every descendant (the
+   * freezer on v1; v2's cgroup.kill, or a kill loop on kernels before 5.14, needs no controller).
+   */
+  boolean fullyUsable() {
+    return enforces(MEMORY) && enforces(PIDS) && enforces(CPU) && (version == Version.V2 || enforces(FREEZER));
+  }
+
+  /** Why controllers are missing, empty when all work. */
   String unusableReason() {
     return unusableReason;
   }
 
   /**
-   * Creates the cgroup(s) of one instance with its limits written. Only the limits given and
-   * the controllers usable here are applied; the caller falls back to rlimits for the rest.
+   * Creates the cgroup(s) of one instance with its limits written, in every controller usable
+   * here; the caller falls back to rlimits for the rest.
    */
-  Instance create(String pluginId, OptionalLong memoryMb, OptionalInt maxProcesses, OptionalInt cpuMillis)
-      throws IOException {
+  Instance create(String pluginId, long memoryMb, int maxProcesses, int cpuMillis) throws IOException {
     String name = pluginId + "-" + ProcessHandle.current().pid() + "-" + instances.incrementAndGet();
     Map<String, Path> dirs = new LinkedHashMap<>();
     Instance instance = new Instance(version, dirs, memoryMb, maxProcesses);
     try {
-      if (memoryMb.isPresent() && enforces(MEMORY)) {
+      if (enforces(MEMORY)) {
         Path dir = dir(dirs, MEMORY, name);
-        long bytes = memoryMb.getAsLong() * MIB;
+        long bytes = memoryMb * MIB;
         if (version == Version.V2) {
           writeOrThrow(dir.resolve("memory.max"), Long.toString(bytes));
           writeIfPresent(dir.resolve("memory.swap.max"), "0");
@@ -164,18 +177,21 @@ final class Cgroups {
           }
         }
       }
-      if (maxProcesses.isPresent() && enforces(PIDS)) {
-        writeOrThrow(dir(dirs, PIDS, name).resolve("pids.max"), Integer.toString(maxProcesses.getAsInt()));
+      if (enforces(PIDS)) {
+        writeOrThrow(dir(dirs, PIDS, name).resolve("pids.max"), Integer.toString(maxProcesses));
       }
-      if (cpuMillis.isPresent() && enforces(CPU)) {
+      if (enforces(CPU)) {
         Path dir = dir(dirs, CPU, name);
-        long quota = cpuMillis.getAsInt() * CPU_PERIOD_US / 1000;
+        long quota = cpuMillis * CPU_PERIOD_US / 1000;
         if (version == Version.V2) {
           writeOrThrow(dir.resolve("cpu.max"), quota + " " + CPU_PERIOD_US);
         } else {
           writeOrThrow(dir.resolve("cpu.cfs_period_us"), Long.toString(CPU_PERIOD_US));
           writeOrThrow(dir.resolve("cpu.cfs_quota_us"), Long.toString(quota));
         }
+      }
+      if (enforces(FREEZER)) {
+        dir(dirs, FREEZER, name);
       }
     } catch (IOException | RuntimeException e) {
       instance.remove();
@@ -219,10 +235,10 @@ final class Cgroups {
   static final class Instance {
     private final Version version;
     private final Map<String, Path> dirs;
-    private final OptionalLong memoryMb;
-    private final OptionalInt maxProcesses;
+    private final long memoryMb;
+    private final int maxProcesses;
 
-    private Instance(Version version, Map<String, Path> dirs, OptionalLong memoryMb, OptionalInt maxProcesses) {
+    private Instance(Version version, Map<String, Path> dirs, long memoryMb, int maxProcesses) {
       this.version = version;
       this.dirs = dirs;
       this.memoryMb = memoryMb;
@@ -242,20 +258,24 @@ final class Cgroups {
       Optional<String> memory = Optional.ofNullable(dirs.get(MEMORY)).flatMap(dir -> {
         long kills = version == Version.V2 ? counter(dir.resolve("memory.events"), "oom_kill")
             : counter(dir.resolve("memory.oom_control"), "oom_kill");
-        return kills > 0 ? Optional.of("killed: memory limit " + memoryMb.orElse(0) + " MiB exceeded") : Optional.empty();
+        return kills > 0 ? Optional.of("killed: memory limit " + memoryMb + " MiB exceeded") : Optional.empty();
       });
       if (memory.isPresent()) {
         return memory;
       }
       return Optional.ofNullable(dirs.get(PIDS)).flatMap(dir -> {
         long refused = counter(dir.resolve("pids.events"), "max");
-        return refused > 0 ? Optional.of("process limit " + maxProcesses.orElse(0) + " reached (" + refused
+        return refused > 0 ? Optional.of("process limit " + maxProcesses + " reached (" + refused
             + " forks refused)") : Optional.empty();
       });
     }
 
-    /** Kills whatever is left in the cgroups (a plugin's children), then removes them. */
+    /**
+     * Kills whatever is left in the cgroups (a plugin's children, double-forked or not: leaving
+     * the process group or session does not leave the cgroup), then removes them.
+     */
     void remove() {
+      killEveryMember();
       for (Path dir : dirs.values().stream().distinct().toList()) {
         for (int attempt = 0; attempt < 50 && Files.exists(dir); attempt++) {
           killMembers(dir);
@@ -266,6 +286,45 @@ final class Cgroups {
             sleep(20 + attempt * 5);
           }
         }
+      }
+    }
+
+    /**
+     * v2: {@code cgroup.kill} SIGKILLs every member at once, in the kernel. v1 has no such file,
+     * and killing pid by pid races a member that forks between the read and the kill, so the
+     * freezer stops them all first; the SIGKILLs are delivered as they thaw.
+     */
+    private void killEveryMember() {
+      Optional<Path> any = dirs.values().stream().findFirst();
+      if (any.isEmpty()) {
+        return;
+      }
+      if (version == Version.V2) {
+        if (!writeIfPresent(any.get().resolve("cgroup.kill"), "1")) {
+          killMembers(any.get()); // kernel before 5.14: the loop in remove() catches late forks
+        }
+        return;
+      }
+      Path freezer = dirs.get(FREEZER);
+      if (freezer == null) {
+        return;
+      }
+      Path state = freezer.resolve("freezer.state");
+      if (!write(state, "FROZEN")) {
+        return;
+      }
+      for (int attempt = 0; attempt < 200 && !read(state).equals("FROZEN"); attempt++) {
+        sleep(5); // FREEZING until every member has stopped
+      }
+      killMembers(freezer);
+      write(state, "THAWED");
+    }
+
+    private static String read(Path file) {
+      try {
+        return Files.readString(file, StandardCharsets.US_ASCII).strip();
+      } catch (IOException | RuntimeException e) {
+        return "";
       }
     }
 

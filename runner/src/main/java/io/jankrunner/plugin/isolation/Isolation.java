@@ -86,6 +86,13 @@ public final class Isolation {
     } else {
       weak.add("cpu_millis not enforced");
     }
+    if (cgroups.version() == Cgroups.Version.V1) {
+      if (cgroups.enforces(Cgroups.FREEZER)) {
+        how.add("teardown by cgroup v1 freezer (freeze, SIGKILL every member, thaw)");
+      } else {
+        weak.add("teardown kills cgroup members one by one (no freezer: a member forking meanwhile may survive)");
+      }
+    }
     String runAs = user.map(u -> "plugins run as " + u).orElse("plugins run as the worker's user");
     if (weak.isEmpty()) {
       log.info("plugin isolation: {}; {}", String.join(", ", how), runAs);
@@ -96,11 +103,18 @@ public final class Isolation {
     }
   }
 
-  /** Sets up one instance: its cgroups with the manifest's limits, its temp dir, its user. */
-  public Sandbox sandbox(PluginManifest manifest, Path binary) throws PluginStartException {
+  /**
+   * Sets up one instance: its cgroups with the manifest's limits (the operator's defaults where
+   * it is silent, never past the ceilings), its temp dir, its user, its rlimits.
+   */
+  public Sandbox sandbox(PluginManifest manifest, Path binary, PluginLimits limits) throws PluginStartException {
     String id = manifest.id();
     if (userError.isPresent()) {
       throw new PluginStartException(id, userError.get());
+    }
+    if (limits.requireCgroups() && !cgroups.fullyUsable()) {
+      throw new PluginStartException(id, "cgroups are required (--require-cgroups) but not usable under "
+          + cgroups.root() + ": " + cgroups.unusableReason());
     }
     Optional<String> unreachable = user.flatMap(u -> u.cannotRun(binary));
     if (unreachable.isPresent()) {
@@ -108,25 +122,72 @@ public final class Isolation {
           + " (e.g. chmod o+rx on it and its parents) or set another plugin user");
     }
     PluginManifest.RunnerSettings runner = manifest.runner();
-    OptionalLong memoryMb = runner.memoryMb();
-    OptionalInt maxProcesses = runner.maxProcesses();
+    long memoryMb = limits.memoryMb(runner.memoryMb());
+    int maxProcesses = limits.maxProcesses(runner.maxProcesses());
+    int cpuMillis = limits.cpuMillis(runner.cpuMillis());
     Optional<Cgroups.Instance> cgroup = Optional.empty();
     Path temp = null;
     try {
-      if (memoryMb.isPresent() && cgroups.enforces(Cgroups.MEMORY)
-          || maxProcesses.isPresent() && cgroups.enforces(Cgroups.PIDS)
-          || runner.cpuMillis().isPresent() && cgroups.enforces(Cgroups.CPU)) {
-        cgroup = Optional.of(cgroups.create(id, memoryMb, maxProcesses, runner.cpuMillis()));
+      if (cgroups.enforcesAny()) {
+        cgroup = Optional.of(cgroups.create(id, memoryMb, maxProcesses, cpuMillis));
       }
       temp = privateTempDir();
     } catch (IOException | RuntimeException e) {
       cgroup.ifPresent(Cgroups.Instance::remove);
       throw new PluginStartException(id, "could not set up the plugin's sandbox: " + e.getMessage(), e);
     }
+    // Without the controller, only a limit the manifest itself asks for falls back to an rlimit:
+    // RLIMIT_AS at the default memory stops JVM and Go plugins from starting, and RLIMIT_NPROC
+    // counts every process of the (shared) plugin user, not this instance's.
     ProcessSpawner.Limits rlimits = new ProcessSpawner.Limits(
-        cgroups.enforces(Cgroups.MEMORY) ? OptionalLong.empty() : memoryMb,
-        cgroups.enforces(Cgroups.PIDS) ? OptionalInt.empty() : maxProcesses);
+        cgroups.enforces(Cgroups.MEMORY) || runner.memoryMb().isEmpty() ? OptionalLong.empty() : OptionalLong.of(memoryMb),
+        cgroups.enforces(Cgroups.PIDS) || runner.maxProcesses().isEmpty() ? OptionalInt.empty()
+            : OptionalInt.of(maxProcesses),
+        OptionalLong.of(limits.fileSizeMb()), OptionalInt.of(limits.openFiles()));
     return new Sandbox(cgroup, user, temp, rlimits);
+  }
+
+  /**
+   * Sets up one run of a plugin's {@code scripts/build.sh}: plugin code as much as the plugin
+   * itself, so it runs as the plugin user, in a cgroup at the operator's ceilings (a build needs
+   * more than an instance, never more than the most an instance may get), with RLIMIT_FSIZE and a
+   * fresh private directory as HOME and TMPDIR, removed after.
+   *
+   * <p>Where it writes: in its own plugin directory and nowhere else in the plugins dir. With a
+   * plugin user the build runs only if that directory is writable by the user (the operator
+   * hands it over, e.g. {@code chown -R jank-plugin plugins/x}); otherwise it is refused with a
+   * message, rather than building as root in a directory plugin code chose. A build copied to a
+   * private tree and installed back by root would have to follow or refuse every link the build
+   * left, and is not what this does.
+   *
+   * @throws IllegalStateException with the reason when the build may not run here
+   */
+  public Sandbox buildSandbox(String id, Path pluginDir, PluginLimits limits) {
+    if (userError.isPresent()) {
+      throw new IllegalStateException(userError.get());
+    }
+    if (limits.requireCgroups() && !cgroups.fullyUsable()) {
+      throw new IllegalStateException("cgroups are required (--require-cgroups) but not usable under "
+          + cgroups.root() + ": " + cgroups.unusableReason());
+    }
+    Optional<String> refused = user.flatMap(u -> u.cannotBuildIn(pluginDir));
+    if (refused.isPresent()) {
+      throw new IllegalStateException(refused.get() + ": builds run as the plugin user, in the plugin's own "
+          + "directory only; make it writable by that user (e.g. chown -R it) or build it before deploying");
+    }
+    Optional<Cgroups.Instance> cgroup = Optional.empty();
+    try {
+      if (cgroups.enforcesAny()) {
+        cgroup = Optional.of(cgroups.create(id + "-build", limits.memoryMbMax(), limits.maxProcessesMax(),
+            limits.cpuMillisMax()));
+      }
+      Path temp = privateTempDir();
+      return new Sandbox(cgroup, user, temp, new ProcessSpawner.Limits(OptionalLong.empty(), OptionalInt.empty(),
+          OptionalLong.of(limits.fileSizeMb()), OptionalInt.empty()));
+    } catch (IOException | RuntimeException e) {
+      cgroup.ifPresent(Cgroups.Instance::remove);
+      throw new IllegalStateException("could not set up the build's sandbox: " + e.getMessage(), e);
+    }
   }
 
   /** A directory only the plugin's user may use, under one the plugin user may enter but not list. */

@@ -39,9 +39,26 @@ public final class PluginEnvironment {
     return env;
   }
 
-  public static Map<String, String> forBuild(Map<String, String> host) {
+  /**
+   * A build's environment, without the worker's HOME and TMPDIR (the build sandbox sets private
+   * ones). A build that runs as the worker's own user (plugin user {@code worker}) may still use
+   * the worker's Maven repository and npm cache, named explicitly; one that runs as a plugin user
+   * gets no path into the worker's home.
+   */
+  public static Map<String, String> forBuild(Map<String, String> host, boolean asWorkerUser) {
     Map<String, String> env = base(host);
+    env.remove("HOME");
+    env.remove("TMPDIR");
     BUILD_EXTRA.stream().filter(host::containsKey).forEach(name -> env.put(name, host.get(name)));
+    String home = host.get("HOME");
+    if (asWorkerUser && home != null && !home.isBlank()) {
+      env.put("MAVEN_USER_HOME", host.getOrDefault("MAVEN_USER_HOME", home + "/.m2"));
+      String mavenOpts = host.getOrDefault("MAVEN_OPTS", "");
+      if (!mavenOpts.contains("-Dmaven.repo.local=")) {
+        env.put("MAVEN_OPTS", (mavenOpts + " -Dmaven.repo.local=" + env.get("MAVEN_USER_HOME") + "/repository").strip());
+      }
+      env.put("npm_config_cache", host.getOrDefault("npm_config_cache", home + "/.npm"));
+    }
     return env;
   }
 

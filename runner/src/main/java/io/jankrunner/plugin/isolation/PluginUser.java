@@ -90,6 +90,20 @@ record PluginUser(String name, int uid, int gid) {
     return readable && executable ? Optional.empty() : Optional.of(describe(real) + " may not be read and run");
   }
 
+  /**
+   * Why this user could not build in {@code dir}: a directory on the way it may not enter, or
+   * the directory itself it may not write. Empty when it can.
+   */
+  Optional<String> cannotBuildIn(Path dir) {
+    Optional<String> unreachable = cannotRun(dir.resolve("scripts/build.sh"));
+    if (unreachable.isPresent()) {
+      return unreachable;
+    }
+    boolean writable = allowed(dir, PosixFilePermission.OWNER_WRITE, PosixFilePermission.GROUP_WRITE,
+        PosixFilePermission.OTHERS_WRITE);
+    return writable ? Optional.empty() : Optional.of(describe(dir) + " may not be written");
+  }
+
   private boolean allowed(Path path, PosixFilePermission owner, PosixFilePermission group, PosixFilePermission other) {
     try {
       Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);

@@ -26,6 +26,7 @@ public final class Sandbox {
   private final Path tempDir;
   private final ProcessSpawner.Limits rlimits;
   private volatile Optional<String> limitHitAtRelease;
+  private boolean released;
 
   Sandbox(Optional<Cgroups.Instance> cgroup, Optional<PluginUser> user, Path tempDir, ProcessSpawner.Limits rlimits) {
     this.cgroup = cgroup;
@@ -39,6 +40,11 @@ public final class Sandbox {
    * root (cgroup files are root's), then the user is switched, then the binary is exec'd.
    */
   public List<String> command(Path binary) {
+    return command(List.of(binary.toString()));
+  }
+
+  /** {@code command} (a program and its arguments) in this sandbox, as {@link #command(Path)}. */
+  public List<String> command(List<String> program) {
     List<String> command = new ArrayList<>();
     if (cgroup.isPresent()) {
       command.addAll(List.of("/bin/sh", "-c", JOIN_CGROUPS, "jank-sandbox"));
@@ -50,7 +56,7 @@ public final class Sandbox {
       command.addAll(user.get().setprivArguments());
       command.add("--");
     }
-    command.add(binary.toString());
+    command.addAll(program);
     return command;
   }
 
@@ -60,6 +66,19 @@ public final class Sandbox {
     env.put("TMPDIR", tempDir.toString());
     env.put(Handshake.UNIX_SOCKET_DIR_ENV, tempDir.toString());
     return env;
+  }
+
+  /** {@code environment} for a build: the private dir as HOME and TMPDIR too, nothing shared with the worker's. */
+  public Map<String, String> buildEnvironment(Map<String, String> environment) {
+    Map<String, String> env = new LinkedHashMap<>(environment);
+    env.put("HOME", tempDir.toString());
+    env.put("TMPDIR", tempDir.toString());
+    return env;
+  }
+
+  /** The process runs as another user than the worker. */
+  public boolean switchesUser() {
+    return user.isPresent();
   }
 
   public ProcessSpawner.Limits rlimits() {
@@ -74,14 +93,17 @@ public final class Sandbox {
 
   /** After the instance exited: kills what it left in its cgroups, removes them and the temp dir. Idempotent. */
   public void release() {
+    // Whole, under the lock: a second caller (the exit notification and a stop both release)
+    // returns only once the first has emptied the cgroups.
     synchronized (this) {
-      if (limitHitAtRelease != null) {
+      if (released) {
         return;
       }
       // Read the kernel's counters before the cgroups (and the counters with them) are gone.
       limitHitAtRelease = cgroup.flatMap(Cgroups.Instance::limitHit);
+      cgroup.ifPresent(Cgroups.Instance::remove);
+      FileTrees.delete(tempDir);
+      released = true;
     }
-    cgroup.ifPresent(Cgroups.Instance::remove);
-    FileTrees.delete(tempDir);
   }
 }

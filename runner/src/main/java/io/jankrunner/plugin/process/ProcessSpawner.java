@@ -32,9 +32,19 @@ public final class ProcessSpawner implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(ProcessSpawner.class);
 
-  /** Resource limits applied with prlimit; empty means inherited. */
-  public record Limits(OptionalLong memoryMb, OptionalInt maxProcesses) {
-    public static final Limits NONE = new Limits(OptionalLong.empty(), OptionalInt.empty());
+  /**
+   * Resource limits applied with prlimit; empty means inherited. {@code memoryMb} is RLIMIT_AS,
+   * {@code maxProcesses} RLIMIT_NPROC, {@code fileSizeMb} RLIMIT_FSIZE (a write past it fails
+   * with EFBIG, or SIGXFSZ kills a process that does not ignore it), {@code openFiles} RLIMIT_NOFILE.
+   */
+  public record Limits(OptionalLong memoryMb, OptionalInt maxProcesses, OptionalLong fileSizeMb,
+                       OptionalInt openFiles) {
+    public static final Limits NONE = new Limits(OptionalLong.empty(), OptionalInt.empty(), OptionalLong.empty(),
+        OptionalInt.empty());
+
+    boolean any() {
+      return memoryMb.isPresent() || maxProcesses.isPresent() || fileSizeMb.isPresent() || openFiles.isPresent();
+    }
   }
 
   /** setpriv, for callers that build a user switch into the command. */
@@ -59,12 +69,14 @@ public final class ProcessSpawner implements AutoCloseable {
     List<String> full = new ArrayList<>();
     setsid.ifPresent(path -> full.add(path.toString()));
     setpriv.ifPresent(path -> full.addAll(List.of(path.toString(), "--pdeathsig", "KILL", "--")));
-    if (prlimit.isPresent() && (limits.memoryMb().isPresent() || limits.maxProcesses().isPresent())) {
+    if (prlimit.isPresent() && limits.any()) {
       full.add(prlimit.get().toString());
       limits.memoryMb().ifPresent(mb -> full.add("--as=" + mb * 1024 * 1024));
       limits.maxProcesses().ifPresent(n -> full.add("--nproc=" + n));
+      limits.fileSizeMb().ifPresent(mb -> full.add("--fsize=" + mb * 1024 * 1024));
+      limits.openFiles().ifPresent(n -> full.add("--nofile=" + n));
       full.add("--");
-    } else if (limits.memoryMb().isPresent() || limits.maxProcesses().isPresent()) {
+    } else if (limits.any()) {
       log.warn("prlimit (util-linux) not found: resource limits for {} are not applied", command.getFirst());
     }
     full.addAll(command);
