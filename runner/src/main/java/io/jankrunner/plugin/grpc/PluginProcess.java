@@ -26,6 +26,10 @@ import io.jankrunner.proto.ExecuteRequest;
 import io.jankrunner.proto.ExecuteResponse;
 import io.jankrunner.proto.HealthCheckRequest;
 import io.jankrunner.proto.PluginServiceGrpc;
+import io.jankrunner.proto.goplugin.Empty;
+import io.jankrunner.proto.goplugin.GRPCControllerGrpc;
+import io.jankrunner.proto.goplugin.GRPCStdioGrpc;
+import io.jankrunner.proto.goplugin.StdioData;
 import io.jankrunner.protocol.EphemeralCertificate;
 import io.jankrunner.protocol.Handshake;
 import io.jankrunner.protocol.JsonValues;
@@ -36,7 +40,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -52,6 +58,7 @@ import org.slf4j.LoggerFactory;
 public final class PluginProcess {
 
   private static final Logger log = LoggerFactory.getLogger("io.jankrunner.plugin.output");
+  private static final Duration SHUTDOWN_ANSWER = Duration.ofSeconds(2);
   static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
 
   private final String pluginId;
@@ -63,6 +70,11 @@ public final class PluginProcess {
   private final OutputDrain stderr;
   private final Duration coldStart;
   private final Sandbox sandbox;
+  /** go-plugin's stdio stream (see {@link #streamStdio}): what the plugin writes to its stdout and stderr. */
+  private final OutputDrain stdioOut;
+  private final OutputDrain stdioErr;
+  /** Calls sent and not yet answered: {@link #stop} lets them finish before go-plugin's Shutdown. */
+  private final Set<CompletableFuture<ObjectNode>> inFlight = ConcurrentHashMap.newKeySet();
 
   private PluginProcess(String pluginId, Process process, ManagedChannel channel, OutputDrain stdout,
                         OutputDrain stderr, Duration coldStart, Sandbox sandbox) {
@@ -75,6 +87,49 @@ public final class PluginProcess {
     this.stderr = stderr;
     this.coldStart = coldStart;
     this.sandbox = sandbox;
+    String tag = pluginId + " pid=" + process.pid();
+    this.stdioOut = new OutputDrain(java.io.InputStream.nullInputStream(), log, tag + " stdout", null, null);
+    this.stdioErr = new OutputDrain(java.io.InputStream.nullInputStream(), log, tag + " stderr", null, null);
+  }
+
+  /**
+   * Reads go-plugin's {@code plugin.GRPCStdio/StreamStdio} for the process's life, as go-plugin's
+   * own client does right after the handshake: since go-plugin 1.4 a Go plugin's stdout and
+   * stderr are pipes whose only reader is this stream, so a host that does not read it leaves
+   * the plugin blocked on its next write once a pipe's worth is buffered. The data goes to drains
+   * bounded and rate limited like the process's own output. A plugin that does not serve the
+   * service (UNIMPLEMENTED: not go-plugin, or an older one) just has nothing to read here.
+   */
+  private void streamStdio() {
+    // directExecutor (the channel's): feeding a drain never blocks, it only assembles lines and
+    // logs at a bounded rate, so the event loop is not held up.
+    GRPCStdioGrpc.newStub(channel).streamStdio(com.google.protobuf.Empty.getDefaultInstance(), new StreamObserver<>() {
+      @Override
+      public void onNext(StdioData data) {
+        OutputDrain drain = data.getChannel() == StdioData.Channel.STDERR ? stdioErr : stdioOut;
+        byte[] bytes = data.getData().toByteArray();
+        drain.feed(bytes, bytes.length);
+      }
+
+      @Override
+      public void onError(Throwable error) {
+        Status.Code code = Status.fromThrowable(error).getCode();
+        if (code != Status.Code.UNIMPLEMENTED && code != Status.Code.UNAVAILABLE && code != Status.Code.CANCELLED) {
+          log.debug("[{}] stdio stream ended: {}", PluginProcess.this, Status.fromThrowable(error));
+        }
+        finishStdio();
+      }
+
+      @Override
+      public void onCompleted() {
+        finishStdio();
+      }
+    });
+  }
+
+  private synchronized void finishStdio() {
+    stdioOut.finish();
+    stdioErr.finish();
   }
 
   /**
@@ -154,7 +209,9 @@ public final class PluginProcess {
     }
     Duration coldStart = Duration.ofNanos(System.nanoTime() - launched);
     log.info("[{}] started: {} {} in {} ms", tag, handshake.network(), handshake.address(), coldStart.toMillis());
-    return new PluginProcess(id, process, channel, stdout, stderr, coldStart, sandbox);
+    PluginProcess started = new PluginProcess(id, process, channel, stdout, stderr, coldStart, sandbox);
+    started.streamStdio();
+    return started;
   }
 
   private static ManagedChannel connect(Handshake handshake, EventLoopGroup eventLoop, Optional<SslContext> tls) {
@@ -243,6 +300,8 @@ public final class PluginProcess {
       call = call.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
     }
     CompletableFuture<ObjectNode> answer = new CompletableFuture<>();
+    inFlight.add(answer);
+    answer.whenComplete((data, error) -> inFlight.remove(answer));
     call.execute(request, new StreamObserver<>() {
       @Override
       public void onNext(ExecuteResponse response) {
@@ -344,13 +403,25 @@ public final class PluginProcess {
   }
 
   /**
-   * Stops the plugin: lets in-flight calls finish for up to {@code grace}, closes the channel,
-   * then SIGTERM to its process tree and SIGKILL after another {@code grace}.
+   * Stops the plugin as go-plugin's own client does, then as any process: lets in-flight calls
+   * finish for up to {@code grace}; asks go-plugin's {@code plugin.GRPCController/Shutdown}
+   * (go-plugin's server stops at once on it, cancelling what still runs, hence the wait first)
+   * and gives the process {@code grace} to exit by itself; then closes the channel and sends
+   * SIGTERM to its process tree and SIGKILL after another {@code grace}. A plugin without the
+   * controller (UNIMPLEMENTED) goes straight to the signals.
    */
   public void stop(Duration grace) {
+    awaitInFlight(grace);
+    if (askToShutDown(grace)) {
+      try {
+        process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     channel.shutdown();
     try {
-      if (!channel.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!channel.awaitTermination(process.isAlive() ? grace.toMillis() : 0, TimeUnit.MILLISECONDS)) {
         channel.shutdownNow();
       }
     } catch (InterruptedException e) {
@@ -361,6 +432,39 @@ public final class PluginProcess {
     // Now, not only on the exit notification: a worker shutting down must not exit before what
     // the plugin left in its cgroup (children that left its process tree) is killed.
     sandbox.release();
+  }
+
+  private void awaitInFlight(Duration grace) {
+    CompletableFuture<?>[] calls = inFlight.toArray(CompletableFuture[]::new);
+    if (calls.length == 0) {
+      return;
+    }
+    try {
+      CompletableFuture.allOf(calls).get(grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // A failed call is finished too; one still running after grace is stopped with the process.
+    }
+  }
+
+  /** go-plugin's graceful stop; true when the plugin accepted it (its server is stopping). */
+  private boolean askToShutDown(Duration grace) {
+    if (!process.isAlive()) {
+      return false;
+    }
+    // Short: the answer is immediate in go-plugin; a hung plugin must not hold up the signals.
+    long deadlineMillis = Math.max(100, Math.min(grace.toMillis(), SHUTDOWN_ANSWER.toMillis()));
+    try {
+      GRPCControllerGrpc.newBlockingStub(channel).withDeadlineAfter(deadlineMillis, TimeUnit.MILLISECONDS)
+          .shutdown(Empty.getDefaultInstance());
+      return true;
+    } catch (StatusRuntimeException e) {
+      // UNIMPLEMENTED: no go-plugin controller. go-plugin's server may also stop before its
+      // answer is sent (UNAVAILABLE, CANCELLED): it did get the request.
+      Status.Code code = e.getStatus().getCode();
+      return code == Status.Code.UNAVAILABLE || code == Status.Code.CANCELLED;
+    }
   }
 
   /** A hung process: fail its calls, SIGKILL its tree (a stopped process cannot act on SIGTERM). */

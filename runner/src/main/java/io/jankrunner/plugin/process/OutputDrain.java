@@ -33,6 +33,9 @@ public final class OutputDrain implements Runnable {
   private final CompletableFuture<Optional<String>> firstLine;
   private final Consumer<String> lineSink;
   private final LineTail tail = new LineTail(TAIL_LINES);
+  private final byte[] line = new byte[MAX_LINE];
+  private int length;
+  private boolean truncated;
   private long windowStart = System.nanoTime();
   private int loggedInWindow;
   private long suppressed;
@@ -64,37 +67,52 @@ public final class OutputDrain implements Runnable {
   @Override
   public void run() {
     byte[] buffer = new byte[8192];
-    byte[] line = new byte[MAX_LINE];
-    int length = 0;
-    boolean truncated = false;
     try (in) {
       int read;
       while ((read = in.read(buffer)) >= 0) {
-        for (int i = 0; i < read; i++) {
-          byte b = buffer[i];
-          if (b == '\n') {
-            emit(new String(line, 0, length, StandardCharsets.UTF_8), truncated);
-            length = 0;
-            truncated = false;
-          } else if (length < MAX_LINE) {
-            line[length++] = b;
-          } else {
-            truncated = true;
-          }
-        }
+        feed(buffer, read);
       }
     } catch (IOException e) {
       // The stream closes when the process dies or is killed; nothing more to read.
     } finally {
-      if (length > 0) {
-        emit(new String(line, 0, length, StandardCharsets.UTF_8), truncated);
-      }
-      flushSuppressed();
-      if (firstLine != null) {
-        firstLine.complete(Optional.empty());
-      }
-      done.complete(null);
+      finish();
     }
+  }
+
+  /**
+   * Handles {@code length} bytes of output that came another way than {@link #start}'s stream,
+   * e.g. go-plugin's stdio stream; a line may span calls. Never blocks; not thread-safe (one
+   * caller at a time, as gRPC delivers a stream's messages).
+   */
+  public void feed(byte[] data, int count) {
+    for (int i = 0; i < count; i++) {
+      byte b = data[i];
+      if (b == '\n') {
+        emit(new String(line, 0, length, StandardCharsets.UTF_8), truncated);
+        length = 0;
+        truncated = false;
+      } else if (length < MAX_LINE) {
+        line[length++] = b;
+      } else {
+        truncated = true;
+      }
+    }
+  }
+
+  /** The output has ended: emits a last unterminated line and completes {@link #done()}. */
+  public void finish() {
+    if (done.isDone()) {
+      return;
+    }
+    if (length > 0) {
+      emit(new String(line, 0, length, StandardCharsets.UTF_8), truncated);
+      length = 0;
+    }
+    flushSuppressed();
+    if (firstLine != null) {
+      firstLine.complete(Optional.empty());
+    }
+    done.complete(null);
   }
 
   private void emit(String text, boolean truncated) {
