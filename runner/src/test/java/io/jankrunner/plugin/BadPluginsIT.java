@@ -202,13 +202,15 @@ class BadPluginsIT {
   }
 
   @Test
-  void pluginsSeeACleanEnvironment() throws Exception {
+  void aManifestAskingForTheWorkersTokensAndCloudKeysDoesNotGetThemEvenUnderAWildcardAllowList() throws Exception {
     Path dir = TestPlugins.scriptPlugin(plugins, "env", "test.plugins.env",
-        "env > \"$(dirname \"$0\")/../env.txt\"; exit 1", "\"runner\": {\"env\": [\"JANK_TEST_PASSED\"]}");
+        "env > \"$(dirname \"$0\")/../env.txt\"; exit 1", "\"runner\": {\"env\": [\"JANK_TEST_PASSED\", "
+            + "\"JANK_HTTP_TOKENS\", \"AWS_SECRET_ACCESS_KEY\", \"MY_APP_MODE\", \"NOT_ALLOWED\"]}");
     manager.close();
     manager = new PluginManager(PluginManagerConfig.defaults(plugins).withStateDir(state).withHostEnvironment(
         java.util.Map.of("PATH", "/usr/bin:/bin", "HOME", "/root", "AWS_SECRET_ACCESS_KEY", "s3cr3t",
-            "JANK_TEST_PASSED", "yes", "JANK_PLUGIN", "forged")), listener);
+            "JANK_TEST_PASSED", "yes", "JANK_PLUGIN", "forged", "JANK_HTTP_TOKENS", "tok3n", "MY_APP_MODE", "fast",
+            "NOT_ALLOWED", "n0", "JANK_PLUGIN_ENV", "MY_APP_*, JANK_TEST_PASSED, *_SECRET_*")), listener);
     manager.register("test.plugins.env");
 
     assertThrows(RunnerException.class, () -> call("test.plugins.env", "echo"));
@@ -217,8 +219,11 @@ class BadPluginsIT {
     assertTrue(env.contains("JANK_PLUGIN=jank-plugin"), env);
     assertTrue(env.contains("PLUGIN_PROTOCOL_VERSIONS=1"), env);
     assertTrue(env.contains("PLUGIN_MIN_PORT=10000"), env);
-    assertTrue(env.contains("JANK_TEST_PASSED=yes"), env);
-    assertFalse(env.contains("s3cr3t"), env);
+    assertTrue(env.contains("JANK_TEST_PASSED=yes"), env); // named exactly by the operator
+    assertTrue(env.contains("MY_APP_MODE=fast"), env); // matched by the operator's pattern
+    assertFalse(env.contains("s3cr3t"), env); // a pattern never passes a credential-like name
+    assertFalse(env.contains("tok3n"), env);
+    assertFalse(env.contains("n0"), env);
     assertFalse(env.contains("forged"), env);
   }
 
