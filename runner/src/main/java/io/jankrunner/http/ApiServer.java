@@ -57,6 +57,7 @@ public final class ApiServer implements AutoCloseable {
     this.backend = backend;
     this.plugins = new PluginApi(backend);
     this.loopback = address.getAddress() != null && address.getAddress().isLoopbackAddress();
+    ServerLimits.apply();
     this.server = HttpServer.create(address, 1024);
     server.setExecutor(executor);
     server.createContext("/", this::handle);
@@ -139,6 +140,9 @@ public final class ApiServer implements AutoCloseable {
     if (!authorized(exchange, requestId, route == null || route.writes())) {
       return;
     }
+    if (tokens.isEmpty() && !tokenlessCallAllowed(exchange, requestId, route)) {
+      return;
+    }
     if (route == null) {
       Exchanges.error(exchange, requestId, JankError.RESOURCE_NOT_FOUND, "NOT_FOUND", "endpoint " + path, null);
     } else if (!route.method().equals(exchange.getRequestMethod())) {
@@ -189,6 +193,43 @@ public final class ApiServer implements AutoCloseable {
       return false;
     }
     return true;
+  }
+
+  /**
+   * Without tokens the API is open to whoever can reach loopback, which includes a web page in a
+   * local browser: a page on another site may send a "simple" cross-origin POST (form-encoded or
+   * text/plain, no preflight), or rebind its own host name to 127.0.0.1. So a tokenless call must
+   * name a loopback host in {@code Host}, and a write must carry a JSON body, which a browser only
+   * sends cross-origin after a preflight that {@link Cors} refuses for origins not allowed.
+   */
+  private boolean tokenlessCallAllowed(HttpExchange exchange, String requestId, PluginApi.Route route)
+      throws IOException {
+    String host = exchange.getRequestHeaders().getFirst("Host");
+    if (host == null || !isLoopbackHost(host)) {
+      Exchanges.error(exchange, requestId, JankError.FORBIDDEN, "HOST_REFUSED", "host " + host,
+          "without API tokens only loopback host names (127.0.0.1, localhost, [::1]) are served");
+      return false;
+    }
+    String type = exchange.getRequestHeaders().getFirst("Content-Type");
+    boolean json = type != null && type.strip().toLowerCase(java.util.Locale.ROOT).startsWith("application/json");
+    if (route != null && route.writes() && !json) {
+      Exchanges.error(exchange, requestId, 415, JankError.INVALID_PARAMS, "UNSUPPORTED_MEDIA_TYPE",
+          "a write without API tokens must send Content-Type: application/json", null);
+      return false;
+    }
+    return true;
+  }
+
+  /** {@code 127.0.0.1:8080}, {@code localhost}, {@code [::1]:8080}…: a name that cannot be rebound to a remote site. */
+  static boolean isLoopbackHost(String hostHeader) {
+    String host = hostHeader.strip().toLowerCase(java.util.Locale.ROOT);
+    if (host.startsWith("[")) {
+      int end = host.indexOf(']');
+      return end > 0 && host.substring(1, end).equals("::1");
+    }
+    int colon = host.indexOf(':');
+    String name = colon < 0 ? host : host.substring(0, colon);
+    return name.equals("localhost") || name.matches("127(\\.\\d{1,3}){3}");
   }
 
   private static void unauthorized(HttpExchange exchange, String requestId, String why) throws IOException {
