@@ -59,6 +59,13 @@ public final class PluginProcess {
 
   private static final Logger log = LoggerFactory.getLogger("io.jankrunner.plugin.output");
   private static final Duration SHUTDOWN_ANSWER = Duration.ofSeconds(2);
+  /**
+   * The largest answer taken from a plugin: a result is at most 8 MiB on its topic, so a bigger
+   * answer could never be delivered; 1 MiB more for protobuf's framing of the same data. gRPC
+   * buffers each message whole, so this bounds the heap a plugin can make the worker hold per
+   * call in flight (it was 64 MiB).
+   */
+  static final int MAX_ANSWER_BYTES = 9 * 1024 * 1024;
   static final Metadata.Key<String> TRACEPARENT = Metadata.Key.of("traceparent", Metadata.ASCII_STRING_MARSHALLER);
 
   private final String pluginId;
@@ -232,7 +239,7 @@ public final class PluginProcess {
     }
     // disableRetry: the guards retry what may be retried (by idempotent_methods); gRPC's own
     // transparent retries would only buffer every call's messages for nothing.
-    return builder.directExecutor().disableRetry().maxInboundMessageSize(64 * 1024 * 1024).build();
+    return builder.directExecutor().disableRetry().maxInboundMessageSize(MAX_ANSWER_BYTES).build();
   }
 
   private static InetSocketAddress tcpAddress(String address) {
@@ -329,6 +336,11 @@ public final class PluginProcess {
 
   private PluginCallException translate(Status status, String method, long budgetNanos) {
     String description = status.getDescription() == null ? status.getCode().name() : status.getDescription();
+    if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED && description.contains("exceeds maximum size")) {
+      // gRPC's own refusal of an answer past MAX_ANSWER_BYTES (a plugin's RESOURCE_EXHAUSTED is its own error).
+      return new PluginCallException(ErrorCode.RESULT_TOO_LARGE, pluginId, "the plugin's answer to " + method
+          + " is larger than the " + MAX_ANSWER_BYTES + " bytes a result may take (" + description + ")");
+    }
     return switch (status.getCode()) {
       case DEADLINE_EXCEEDED -> new PluginCallException(ErrorCode.TIMEOUT, pluginId,
           "plugin did not answer " + method + " within " + TimeUnit.NANOSECONDS.toMillis(budgetNanos) + " ms");
