@@ -23,10 +23,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code runner plugins list|build|exec}: the local plugin manager, without Kafka. */
+/** {@code runner plugins list|build|exec|new}: the local plugin manager, without Kafka. */
 @Command(name = "plugins", description = "Discover, build and call plugins locally.",
     mixinStandardHelpOptions = true,
-    subcommands = {PluginsCommand.ListPlugins.class, PluginsCommand.BuildPlugin.class, PluginsCommand.ExecPlugin.class})
+    subcommands = {PluginsCommand.ListPlugins.class, PluginsCommand.BuildPlugin.class, PluginsCommand.ExecPlugin.class,
+        PluginsCommand.NewPlugin.class})
 final class PluginsCommand {
 
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -159,6 +160,43 @@ final class PluginsCommand {
         err.flush();
         return 1;
       }
+    }
+  }
+  @Command(name = "new", description = "Write a new plugin directory that builds and answers `hello` at once.",
+      mixinStandardHelpOptions = true)
+  static final class NewPlugin implements Callable<Integer> {
+    @Option(names = "--lang", required = true, paramLabel = "LANG", description = "The plugin's language: node.")
+    String lang;
+    @Parameters(index = "0", paramLabel = "ID", description = "The plugin id, e.g. com.example.plugins.hello.")
+    String id;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "DIR",
+        description = "Where to write it (default: plugins/<last id segment> under the current directory).")
+    Path dir;
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+      PrintWriter out = spec.commandLine().getOut();
+      PrintWriter err = spec.commandLine().getErr();
+      String repo = System.getProperty("jankrunner.repo", System.getenv("JANK_RUNNER_HOME"));
+      if (repo == null) {
+        err.println("plugins new: the jank-runner checkout is unknown (run it through scripts/runner, "
+            + "or set JANK_RUNNER_HOME); the plugin builds against its SDK");
+        err.flush();
+        return 2;
+      }
+      Path target = dir != null ? dir : PluginScaffold.defaultDir(Path.of(""), id == null ? "" : id);
+      try {
+        PluginScaffold.write(lang, id, target, Path.of(repo));
+      } catch (IllegalArgumentException e) {
+        err.println("plugins new: " + e.getMessage());
+        err.flush();
+        return 2;
+      }
+      out.printf("wrote %s plugin %s in %s%nbuild and call it: %s/scripts/smoke-test.sh%n", lang, id,
+          target.toAbsolutePath(), target);
+      out.flush();
+      return 0;
     }
   }
 }
