@@ -154,6 +154,40 @@ class TokenlessApiIT {
   }
 
   @Test
+  void connectionsPastTheCapAreClosedAndCallsAreServedOnceOthersClose() throws Exception {
+    java.util.List<Socket> held = new java.util.ArrayList<>();
+    try {
+      // As many idle connections as the server takes (jdk.httpserver.maxConnections, 256 by default)…
+      int cap = Integer.parseInt(System.getProperty("jdk.httpserver.maxConnections"));
+      for (int i = 0; i < cap; i++) {
+        held.add(new Socket("127.0.0.1", port));
+      }
+      // …then one more, which the server closes as it accepts it.
+      try (Socket extra = new Socket("127.0.0.1", port)) {
+        extra.setSoTimeout(60_000);
+        extra.getOutputStream().write(("GET /api/v1/plugin/list HTTP/1.1\r\nHost: " + self()
+            + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        String answer;
+        try {
+          answer = new String(extra.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException reset) {
+          answer = "";
+        }
+        assertEquals("", answer, "a connection past the cap was served");
+      } catch (IOException refused) {
+        // refused or reset while writing: not served either
+      }
+    } finally {
+      for (Socket socket : held) {
+        socket.close();
+      }
+    }
+    // The server counts the closed ones out; a call is answered again (a liveness bound, not a timing).
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+        .until(() -> get("/api/v1/plugin/list", self()).startsWith("HTTP/1.1 200 "));
+  }
+
+  @Test
   void aJsonWriteFromLoopbackIsServed() throws IOException {
     String answer = post("/api/v1/plugin/register", self(), "application/json; charset=utf-8", "",
         "{\"id\":\"" + ECHO + "\"}");
