@@ -86,3 +86,12 @@ with_build_lock() {
   exec {fd}>&-
   return "$status"
 }
+
+# `operator_build ID`: builds one of this repo's example plugins before it is deployed, as the
+# operator. A build run for a worker runs as the plugin user (nobody when the worker is root) and
+# only in a plugin directory that user may write, which a checkout owned by root is not; the
+# examples are the operator's own code, so the dev scripts build them with the operator's user,
+# and the plugins still run as the plugin user.
+operator_build() {
+  JANK_PLUGIN_USER=worker "$REPO_ROOT/scripts/runner" plugins build "$1"
+}
