@@ -1,6 +1,8 @@
 package io.jankrunner.plugin.manifest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.common.cache.Cache;
+import com.google.common.cache.CacheBuilder;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.Error;
@@ -41,6 +43,12 @@ public final class MethodSchemas {
   private static final String DEFAULT_DIALECT = SpecificationVersion.DRAFT_2020_12.getDialectId();
   /** Only reads the drafts' meta-schemas, which the validator carries; shared by every manifest. */
   private static final SchemaRegistry META_SCHEMAS = registry();
+  /**
+   * Compiled schemas by what {@code runner.methods} says: discovery re-reads every plugin.json on
+   * each scan (a registration scans them all), and an unchanged one must not cost a compile each
+   * time. Keyed by content, so an edited plugin.json is compiled afresh.
+   */
+  private static final Cache<JsonNode, MethodSchemas> COMPILED = CacheBuilder.newBuilder().maximumSize(512).build();
 
   /** {@code runner.methods} as written, for {@code get}. */
   private final ObjectNode declared;
@@ -59,6 +67,16 @@ public final class MethodSchemas {
     if (!methods.isObject()) {
       throw new InvalidManifestException("runner.methods must be an object of method names");
     }
+    MethodSchemas known = COMPILED.getIfPresent(methods);
+    if (known != null) {
+      return known;
+    }
+    MethodSchemas parsed = compileAll((ObjectNode) methods.deepCopy());
+    COMPILED.put(parsed.declared, parsed);
+    return parsed;
+  }
+
+  private static MethodSchemas compileAll(ObjectNode methods) throws InvalidManifestException {
     // A registry of the plugin's own, so one plugin's $id cannot stand for another plugin's schema.
     SchemaRegistry registry = registry();
     Map<String, Schema> compiled = new LinkedHashMap<>();
@@ -76,7 +94,7 @@ public final class MethodSchemas {
         compiled.put(name, compile(registry, field + ".args", args));
       }
     }
-    return new MethodSchemas(methods.deepCopy(), Map.copyOf(compiled));
+    return new MethodSchemas(methods, Map.copyOf(compiled));
   }
 
   private static Schema compile(SchemaRegistry registry, String field, JsonNode schema)

@@ -54,7 +54,16 @@ class MethodSchemasTest {
 
     assertEquals(8, manifest.runner().maxConcurrency(), "the other runner fields are untouched");
     assertEquals(JSON.readTree(GREET), manifest.runner().methods().toJson());
-    assertEquals(manifest.runner().methods(), parse(GREET).runner().methods(), "equal when written alike");
+  }
+
+  @Test
+  void anUnchangedManifestIsCompiledOnceHoweverOftenDiscoveryReadsIt() throws Exception {
+    MethodSchemas first = parse(GREET).runner().methods();
+
+    assertSame(first, parse(GREET).runner().methods());
+    MethodSchemas edited = parse(GREET.replace("\"minLength\": 1", "\"minLength\": 2")).runner().methods();
+    assertFalse(first.equals(edited), "an edited schema is compiled afresh");
+    assertTrue(edited.violations("greet", args("{\"name\": \"A\"}")).isPresent());
   }
 
   @Test
