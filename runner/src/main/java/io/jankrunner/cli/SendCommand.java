@@ -3,6 +3,7 @@ package io.jankrunner.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.jankrunner.client.Command.Type;
 import io.jankrunner.client.ErrorCode;
 import io.jankrunner.client.ExecuteOptions;
 import io.jankrunner.client.Result;
@@ -32,7 +33,7 @@ import picocli.CommandLine.Spec;
 final class SendCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-  /** How much longer than the command's timeout to wait for its result: the worker's own TIMEOUT answer comes at the deadline. */
+  /** How much longer than the command's timeout to wait for a result: a worker's own TIMEOUT comes at the deadline. */
   private static final Duration RESULT_GRACE = Duration.ofSeconds(5);
 
   @Mixin KafkaOptions kafka;
@@ -60,11 +61,11 @@ final class SendCommand implements Callable<Integer> {
       return usage(err, "execute needs --plugin and --method");
     }
     String commandId = id != null ? id : UUID.randomUUID().toString();
+    JsonNode parsedArgs = args == null ? null : JSON.readTree(args);
     io.jankrunner.client.Command command;
     ExecuteOptions options;
     try {
-      JsonNode parsedArgs = args == null ? null : JSON.readTree(args);
-      command = io.jankrunner.client.Command.of(io.jankrunner.client.Command.Type.parse(type), plugin, method, parsedArgs, rebuild);
+      command = io.jankrunner.client.Command.of(Type.parse(type), plugin, method, parsedArgs, rebuild);
       options = ExecuteOptions.timeout(Duration.ofMillis(timeoutMs)).withId(commandId)
           .withKey(key != null ? key : plugin != null ? plugin : commandId);
     } catch (IllegalArgumentException e) { // what a worker would refuse: said here, not sent
@@ -74,14 +75,17 @@ final class SendCommand implements Callable<Integer> {
         .properties(kafka.client(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap)))
         .topicPrefix(kafka.topicPrefix)
         .replyTopic(replyTo != null ? replyTo : kafka.topics().results())
-        .resultGrace(RESULT_GRACE)
-        .clientId("runner-send-" + commandId.substring(0, Math.min(8, commandId.length())));
+        .resultGrace(RESULT_GRACE);
     if (noWait) {
       builder.withoutReplies();
     }
     try (RunnerClient client = builder.build()) {
       if (noWait) {
-        out.println(client.send(command, options).get(30, TimeUnit.SECONDS));
+        try {
+          out.println(client.send(command, options).get(30, TimeUnit.SECONDS));
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof Exception cause ? cause : e;
+        }
         out.flush();
         return 0;
       }
@@ -98,7 +102,7 @@ final class SendCommand implements Callable<Integer> {
             return 3;
           }
         }
-        throw e;
+        throw e.getCause() instanceof Exception cause ? cause : e; // reported as before: exit 1 with the reasons
       }
     }
   }

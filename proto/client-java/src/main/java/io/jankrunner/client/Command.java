@@ -164,7 +164,10 @@ public final class Command {
     return json;
   }
 
-  /** Execute commands are keyed by their id (spread over partitions, never queued behind each other), control commands by plugin. */
+  /**
+   * Execute commands are keyed by their id (spread over partitions, never queued behind each
+   * other in a worker's group mode), control commands by plugin (one plugin's stay in order).
+   */
   String defaultKey(String id) {
     return type == Type.EXECUTE || plugin == null ? id : plugin;
   }

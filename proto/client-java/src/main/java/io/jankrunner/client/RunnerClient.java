@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -127,7 +128,10 @@ public final class RunnerClient implements AutoCloseable {
     return call(Command.execute(plugin, method, args), options);
   }
 
-  /** Registers {@code plugin} fleet-wide (building it first when {@code rebuild}); the result's data is the plugin as {@link #get} shows it. */
+  /**
+   * Registers {@code plugin} fleet-wide (building it first when {@code rebuild}); the result's
+   * data is the plugin as {@link #get} shows it.
+   */
   public CompletableFuture<Result> register(String plugin, boolean rebuild, ExecuteOptions options) {
     return call(Command.register(plugin, rebuild), options);
   }
@@ -409,7 +413,7 @@ public final class RunnerClient implements AutoCloseable {
       return this;
     }
 
-    /** The prefix of the Kafka {@code client.id}s and thread names (default {@code jank-runner-client-} and 8 random hex digits). */
+    /** The prefix of the Kafka {@code client.id}s and thread names (default {@code jank-runner-client-<8 hex digits>}). */
     public Builder clientId(String clientId) {
       this.clientId = Objects.requireNonNull(clientId, "clientId");
       return this;
@@ -447,7 +451,7 @@ public final class RunnerClient implements AutoCloseable {
       } catch (RuntimeException e) {
         producer.close(Duration.ZERO);
         if (consumer != null) {
-          consumer.close(Duration.ZERO);
+          consumer.close(CloseOptions.timeout(Duration.ZERO));
         }
         throw e;
       }

@@ -27,7 +27,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Correlation, deadlines and closing against Kafka's MockProducer and MockConsumer (the ITs use a real broker and worker). */
+/** Correlation, deadlines and close on Kafka's MockProducer and MockConsumer (RunnerClientIT: a real broker and worker). */
 class RunnerClientTest {
 
   private static final String REPLIES = "my-app.replies";
