@@ -35,7 +35,9 @@ class SendCommandIT {
 
   @BeforeEach
   void setUp() throws Exception {
-    TestPlugins.javaPlugin(plugins, "echo", PLUGIN, MisbehavingPlugin.class, "", "\"runner\": {\"timeout_ms\": 120000}");
+    // A generous plugin timeout: a cold JVM plugin on a loaded machine is slow to answer its first call.
+    TestPlugins.javaPlugin(plugins, "echo", PLUGIN, MisbehavingPlugin.class, "",
+        "\"runner\": {\"timeout_ms\": 120000}");
     kit = new WorkerTestKit(plugins, state, "send");
   }
 
