@@ -70,6 +70,14 @@ class RunnerClientIT {
         WorkerConfig.DEFAULT_MAX_POLL_INTERVAL);
   }
 
+  /** A worker, a client, and the echo plugin registered through the client. */
+  private RunnerClient workerWithThePluginRegistered() throws Exception {
+    startWorker();
+    RunnerClient runner = client(kit.topics(), "app-replies");
+    assertTrue(get(runner.register(PLUGIN, false, GENEROUS)).ok());
+    return runner;
+  }
+
   private static <T> T get(CompletableFuture<T> future) throws Exception {
     return future.get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
@@ -80,9 +88,7 @@ class RunnerClientIT {
 
   @Test
   void aThousandConcurrentCallsAllCompleteEachWithItsOwnResult() throws Exception {
-    startWorker();
-    RunnerClient runner = client(kit.topics(), "app-replies");
-    assertTrue(get(runner.register(PLUGIN, false, GENEROUS)).ok());
+    RunnerClient runner = workerWithThePluginRegistered();
 
     long started = System.nanoTime();
     List<CompletableFuture<Result>> calls = new ArrayList<>();
@@ -106,11 +112,10 @@ class RunnerClientIT {
 
   @Test
   void aPluginCallThatOutlivesItsTimeoutFailsWithTimeout() throws Exception {
-    startWorker();
-    RunnerClient runner = client(kit.topics(), "app-replies");
-    assertTrue(get(runner.register(PLUGIN, false, GENEROUS)).ok());
+    RunnerClient runner = workerWithThePluginRegistered();
 
-    CompletableFuture<Result> call = runner.execute(PLUGIN, "sleep", null, ExecuteOptions.timeout(Duration.ofSeconds(3)));
+    CompletableFuture<Result> call = runner.execute(PLUGIN, "sleep", null,
+        ExecuteOptions.timeout(Duration.ofSeconds(3)));
 
     RunnerException timeout = assertInstanceOf(RunnerException.class, failure(call));
     assertEquals(ErrorCode.TIMEOUT, timeout.code(), timeout.getMessage());
@@ -138,9 +143,7 @@ class RunnerClientIT {
 
   @Test
   void closingWithCallsInFlightFailsThemCleanlyAndTheWorkerServesTheNextClient() throws Exception {
-    startWorker();
-    RunnerClient runner = client(kit.topics(), "app-replies");
-    assertTrue(get(runner.register(PLUGIN, false, GENEROUS)).ok());
+    RunnerClient runner = workerWithThePluginRegistered();
     List<CompletableFuture<Result>> calls = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       calls.add(runner.execute(PLUGIN, "sleep", null, ExecuteOptions.timeout(Duration.ofSeconds(60))));
