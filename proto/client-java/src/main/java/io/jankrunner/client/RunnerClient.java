@@ -150,7 +150,12 @@ public final class RunnerClient implements AutoCloseable {
     return call(Command.list(), options);
   }
 
-  /** Sends {@code command} and waits for its result; see the class comment for how the future ends. */
+  /**
+   * Sends {@code command} and waits for its result; see the class comment for how the future ends.
+   *
+   * @throws IllegalArgumentException when a call with the same id is still waiting for its result
+   * @throws IllegalStateException when the client was built {@link Builder#withoutReplies()}
+   */
   public CompletableFuture<Result> call(Command command, ExecuteOptions options) {
     Objects.requireNonNull(command, "command");
     Objects.requireNonNull(options, "options");
