@@ -13,6 +13,8 @@ import java.util.stream.Collectors;
 public enum ErrorCode {
   /** Not a command, or refused; the message says why. */
   INVALID_COMMAND(false),
+  /** The args do not match the method's schema in plugin.json; the plugin was not called. */
+  INVALID_ARGS(false),
   /** The plugin is not registered. */
   PLUGIN_NOT_FOUND(false),
   /** The plugin could not be started, crashed, or its circuit is open. */
