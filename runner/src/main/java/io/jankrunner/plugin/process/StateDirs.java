@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * </pre>
  * The root and {@code tmp} are 0711 and not 0700 because the plugin's user must reach its own
  * instance dir; with 0711 it can do that and nothing else (it cannot list the root, nor enter
- * the journal).
+ * the journal). A worker that is not root runs plugins as itself, and makes them 0700.
  */
 public record StateDirs(Path root, Path journal, Path builds, Path instances) {
 
@@ -70,13 +70,15 @@ public record StateDirs(Path root, Path journal, Path builds, Path instances) {
    * @throws UnsafePathException naming the directory, what is wrong with it, and the fix
    */
   public static StateDirs open(Path root) throws IOException {
-    Path real = ensureDirectory(root.toAbsolutePath().normalize(), PASS_THROUGH);
+    // Only a root worker runs plugins as another user, who must pass through; otherwise 0700.
+    Set<PosixFilePermission> passThrough = workerUid() == 0 ? PASS_THROUGH : PRIVATE;
+    Path real = ensureDirectory(root.toAbsolutePath().normalize(), passThrough);
     if (real.toString().getBytes(StandardCharsets.UTF_8).length + SOCKET_SUFFIX_MAX > SOCKET_PATH_MAX) {
       log.warn("the state dir {} is long: plugin sockets under it may exceed {} bytes and fail to bind; choose one"
           + " of at most {} bytes", real, SOCKET_PATH_MAX, SOCKET_PATH_MAX - SOCKET_SUFFIX_MAX);
     }
     return new StateDirs(real, ensureDirectory(real.resolve("journal"), PRIVATE),
-        ensureDirectory(real.resolve("builds"), PRIVATE), ensureDirectory(real.resolve("tmp"), PASS_THROUGH));
+        ensureDirectory(real.resolve("builds"), PRIVATE), ensureDirectory(real.resolve("tmp"), passThrough));
   }
 
   /**
