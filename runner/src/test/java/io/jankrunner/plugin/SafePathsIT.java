@@ -209,6 +209,28 @@ class SafePathsIT {
   }
 
   @Test
+  void aStateDirThePluginUserCannotPassThroughIsAClearStartFailure() throws Exception {
+    assumeTrue(StateDirs.workerUid() == 0, "the worker is not root: there is no plugin user");
+    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path plugins = Files.createDirectories(base.resolve("plugins"));
+    TestPlugins.scriptPlugin(plugins, "script", "test.plugins.script", "exit 0", "");
+    Path closed = Files.createDirectory(base.resolve("closed"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    try (PluginManager manager = new PluginManager(config(closed.resolve("state")).withPluginUser("nobody"),
+        PluginStateListener.NONE)) {
+      manager.register("test.plugins.script");
+
+      io.jankrunner.RunnerException refused = assertThrows(io.jankrunner.RunnerException.class,
+          () -> manager.execute("test.plugins.script", "echo",
+              new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()));
+
+      assertTrue(refused.getMessage().contains(closed.toRealPath() + " (not reachable by plugin user nobody"),
+          refused.getMessage());
+      assertTrue(refused.getMessage().contains("every parent of it must let that user pass"), refused.getMessage());
+    }
+  }
+
+  @Test
   void cgroupsLeftByAWorkerKilledWithSigkillAreSweptWhenTheNextWorkerStarts() throws Exception {
     Path plugins = Files.createDirectories(base.resolve("plugins"));
     TestPlugins.javaPlugin(plugins, "echo", ID, MisbehavingPlugin.class, "", "");
