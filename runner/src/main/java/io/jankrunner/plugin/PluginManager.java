@@ -25,9 +25,11 @@ import io.jankrunner.plugin.pool.PluginPool;
 import io.jankrunner.plugin.pool.StateEvents;
 import io.jankrunner.plugin.process.ProcessJournal;
 import io.jankrunner.plugin.process.ProcessSpawner;
+import io.jankrunner.plugin.process.StateDirs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -65,7 +67,9 @@ public final class PluginManager implements AutoCloseable {
 
   private final PluginManagerConfig config;
   private final PluginDiscovery discovery;
+  private final StateDirs dirs;
   private final ProcessJournal journal;
+  private final Isolation isolation;
   private final ProcessSpawner spawner;
   private final PluginBuilder builder;
   private final PluginChannels channels;
@@ -82,11 +86,14 @@ public final class PluginManager implements AutoCloseable {
     this.config = config;
     this.events = new StateEvents(listener);
     this.discovery = new PluginDiscovery(config.pluginsDir());
-    this.journal = new ProcessJournal(config.stateDir());
+    this.dirs = StateDirs.open(config.stateDir());
+    this.journal = new ProcessJournal(dirs.journal());
     journal.sweepOrphans();
+    this.isolation = Isolation.of(config.cgroupRoot(), config.pluginUser(), dirs.instances());
+    isolation.sweepLeftoverCgroups();
     this.spawner = new ProcessSpawner(journal);
-    this.builder = new PluginBuilder(spawner, config.hostEnvironment(), config.buildTimeout(),
-        Isolation.of(config.cgroupRoot(), config.pluginUser()), config.limits());
+    this.builder = new PluginBuilder(spawner, config.hostEnvironment(), config.buildTimeout(), isolation,
+        config.limits());
     this.channels = new PluginChannels();
     scheduler.scheduleWithFixedDelay(this::upkeep, UPKEEP_INTERVAL.toMillis(), UPKEEP_INTERVAL.toMillis(),
         TimeUnit.MILLISECONDS);
@@ -102,6 +109,11 @@ public final class PluginManager implements AutoCloseable {
       throw new UnsupportedOperationException("jank-runner's plugin host runs on Linux only (it uses setpriv, epoll "
           + "and cgroups); this is " + os);
     }
+  }
+
+  /** Where this machine remembers which build of each plugin it last made: the state dir's private {@code builds/}. */
+  public Path buildsDir() {
+    return dirs.builds();
   }
 
   /** Every plugin directory and every registered plugin, registered state first where there is one. */
@@ -366,7 +378,7 @@ public final class PluginManager implements AutoCloseable {
     verifyPin(pool);
     return PluginProcess.start(pool.manifest(), pool.directory(), pool.binary(),
         PluginEnvironment.forPlugin(pool.manifest(), config.hostEnvironment()), spawner, channels,
-        Isolation.of(config.cgroupRoot(), config.pluginUser()), config.limits());
+        isolation, config.limits());
   }
 
   private static void verifyPin(PluginPool reg) throws PluginStartException {
