@@ -3,7 +3,6 @@ package io.jankrunner.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -40,34 +39,17 @@ public final class E2eBench {
 
   private final String bootstrap;
   private final Path plugins;
-  private final Duration latencyLength;
-  private final Duration phaseLength;
-  private final Duration probeLength;
-  private final int repeats;
-  private final Duration warmUpLength;
+  private final BenchLengths lengths;
   private Path workerPlugins;
 
-  private E2eBench(String bootstrap, Path plugins, int latencySeconds, boolean quick) {
+  private E2eBench(String bootstrap, Path plugins, BenchLengths lengths) {
     this.bootstrap = bootstrap;
     this.plugins = plugins.toAbsolutePath().normalize();
-    this.latencyLength = Duration.ofSeconds(quick ? Math.min(3, latencySeconds) : latencySeconds);
-    this.phaseLength = Duration.ofSeconds(quick ? 3 : 10);
-    this.probeLength = Duration.ofSeconds(quick ? 2 : 3);
-    this.repeats = quick ? 1 : 3;
-    this.warmUpLength = Duration.ofSeconds(quick ? 5 : 20);
+    this.lengths = lengths;
   }
 
   public static void main(String[] args) throws Exception {
-    int seconds = 10;
-    boolean quick = false;
-    for (int i = 2; i < args.length; i++) {
-      if (args[i].equals("--quick")) {
-        quick = true;
-      } else {
-        seconds = Integer.parseInt(args[i]);
-      }
-    }
-    new E2eBench(args[0], Path.of(args[1]), seconds, quick).run();
+    new E2eBench(args[0], Path.of(args[1]), BenchLengths.parse(args, 2)).run();
     System.exit(0);
   }
 
@@ -81,7 +63,7 @@ public final class E2eBench {
           // Warm-up, not reported: long enough for a fresh worker JVM's JIT to compile the hot
           // path (with 3 s at 500/s its C2 compiler was still busy through the latency phases,
           // which then measured compilation as much as the worker), and alike for every system.
-          load.run(target, 1000, warmUpLength);
+          load.run(target, 1000, lengths.warmUp());
           latency(load, target, figures);
           int rate = throughput(load, target, figures);
           if (target.name().equals("pipeline")) {
@@ -136,7 +118,7 @@ public final class E2eBench {
 
   private void latency(LoadPhases load, BenchTarget target, Map<String, Object> figures) throws Exception {
     for (int rate : new int[] {100, 1000}) {
-      LoadPhases.Phase phase = load.run(target, rate, latencyLength);
+      LoadPhases.Phase phase = load.run(target, rate, lengths.latency());
       String prefix = target.name() + (rate == 100 ? "_100" : "");
       figures.put(prefix + "_p50_ms", round(phase.p50()));
       figures.put(prefix + "_p99_ms", round(phase.p99()));
@@ -150,11 +132,11 @@ public final class E2eBench {
    * phase (for the pipeline floor, {@code pipeline_cpu_us_per_command_own_rate}).
    */
   private int throughput(LoadPhases load, BenchTarget target, Map<String, Object> figures) throws Exception {
-    int probed = load.probe(target, probeLength);
+    int probed = load.probe(target, lengths.probe());
     List<LoadPhases.Phase> sustained = new ArrayList<>();
     List<Integer> rates = new ArrayList<>();
-    for (int i = 0; i < repeats; i++) {
-      LoadPhases.Phase phase = load.sustainedRate(target, probed, phaseLength);
+    for (int i = 0; i < lengths.repeats(); i++) {
+      LoadPhases.Phase phase = load.sustainedRate(target, probed, lengths.phase());
       rates.add(phase == null ? 0 : phase.rate());
       if (phase != null) {
         sustained.add(phase);
@@ -197,9 +179,9 @@ public final class E2eBench {
         best = mode;
       }
       if (!atRate.containsKey(rate)) {
-        double[] cpu = new double[repeats];
-        for (int i = 0; i < repeats; i++) {
-          LoadPhases.Phase phase = load.run(target, rate, phaseLength);
+        double[] cpu = new double[lengths.repeats()];
+        for (int i = 0; i < lengths.repeats(); i++) {
+          LoadPhases.Phase phase = load.run(target, rate, lengths.phase());
           System.out.printf(Locale.ROOT, "%-8s CPU at %s's rate %s%s%n", target.name(), mode, phase,
               phase.sustained() ? "" : "  (not sustained)");
           cpu[i] = phase.cpuMillisPerCommand() * 1000;

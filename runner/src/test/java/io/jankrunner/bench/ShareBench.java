@@ -30,33 +30,16 @@ public final class ShareBench {
 
   private final String bootstrap;
   private final Path plugins;
-  private final Duration latencyLength;
-  private final Duration phaseLength;
-  private final Duration probeLength;
-  private final int repeats;
-  private final Duration warmUpLength;
+  private final BenchLengths lengths;
 
-  private ShareBench(String bootstrap, Path plugins, int latencySeconds, boolean quick) {
+  private ShareBench(String bootstrap, Path plugins, BenchLengths lengths) {
     this.bootstrap = bootstrap;
     this.plugins = plugins.toAbsolutePath().normalize();
-    this.latencyLength = Duration.ofSeconds(quick ? Math.min(3, latencySeconds) : latencySeconds);
-    this.phaseLength = Duration.ofSeconds(quick ? 3 : 10);
-    this.probeLength = Duration.ofSeconds(quick ? 2 : 3);
-    this.repeats = quick ? 1 : 3;
-    this.warmUpLength = Duration.ofSeconds(quick ? 5 : 20);
+    this.lengths = lengths;
   }
 
   public static void main(String[] args) throws Exception {
-    int seconds = 10;
-    boolean quick = false;
-    for (int i = 2; i < args.length; i++) {
-      if (args[i].equals("--quick")) {
-        quick = true;
-      } else {
-        seconds = Integer.parseInt(args[i]);
-      }
-    }
-    new ShareBench(args[0], Path.of(args[1]), seconds, quick).run();
+    new ShareBench(args[0], Path.of(args[1]), BenchLengths.parse(args, 2)).run();
     System.exit(0);
   }
 
@@ -73,27 +56,27 @@ public final class ShareBench {
       try (WorkerProcess worker = new WorkerProcess(bootstrap, plugins.getParent(), copies.dir(), "share",
           Map.of("JANK_PLUGIN_USER", "worker"))) {
         worker.register(SleepPlugin.ID);
-        load.run(worker, 1000, warmUpLength);
-        LoadPhases.Phase alone = load.run(worker, 1000, latencyLength);
+        load.run(worker, 1000, lengths.warmUp());
+        LoadPhases.Phase alone = load.run(worker, 1000, lengths.latency());
         System.out.printf(Locale.ROOT, "short commands alone at %s%n", alone);
         List<Integer> without = new ArrayList<>();
-        int probed = load.probe(worker, probeLength);
-        for (int i = 0; i < repeats; i++) {
-          LoadPhases.Phase phase = load.sustainedRate(worker, probed, phaseLength);
+        int probed = load.probe(worker, lengths.probe());
+        for (int i = 0; i < lengths.repeats(); i++) {
+          LoadPhases.Phase phase = load.sustainedRate(worker, probed, lengths.phase());
           without.add(phase == null ? 0 : phase.rate());
         }
         // A first long command, not measured: the worker opens its extra share consumers once one
         // is held, and they take a few seconds to join the share group.
-        try (LongCommand first = new LongCommand(bootstrap, producer, worker, phaseLength.plus(LONGER_THAN_PHASE))) {
+        try (LongCommand first = new LongCommand(bootstrap, producer, worker, lengths.phase().plus(LONGER_THAN_PHASE))) {
           System.out.println("a first long command runs: the worker opens its extra consumers");
         }
-        LoadPhases.Phase beside = withLongCommand(load, worker, producer, 1000, latencyLength);
+        LoadPhases.Phase beside = withLongCommand(load, worker, producer, 1000, lengths.latency());
         System.out.printf(Locale.ROOT, "short commands beside a long one at %s%n", beside);
         List<Integer> with = new ArrayList<>();
         int withoutMedian = median(without);
-        for (int i = 0; i < repeats; i++) {
+        for (int i = 0; i < lengths.repeats(); i++) {
           LoadPhases.Phase phase = load.sustainedRate("share+long", withoutMedian,
-              rate -> withLongCommand(load, worker, producer, rate, phaseLength));
+              rate -> withLongCommand(load, worker, producer, rate, lengths.phase()));
           with.add(phase == null ? 0 : phase.rate());
         }
         figures.put("share_p50_ms", round(alone.p50()));
@@ -106,7 +89,7 @@ public final class ShareBench {
         figures.put("share_long_command_throughput_runs", with);
         figures.put("share_long_command_throughput_ratio",
             withoutMedian == 0 ? null : round(median(with) / (double) withoutMedian));
-        figures.put("long_command_ms", phaseLength.plus(LONGER_THAN_PHASE).toMillis());
+        figures.put("long_command_ms", lengths.phase().plus(LONGER_THAN_PHASE).toMillis());
         figures.put("extra_consumers_opened", worker.logged("is held by a running command: opening"));
       }
     }
