@@ -145,7 +145,7 @@ final class LoadPhases implements AutoCloseable {
    * the last sustained and the first failed step to within 5 % ({@link RateBisection}). Returns
    * the highest sustained phase, or null when none was.
    */
-  Phase sustainedRate(String name, int around, Trial trial) throws Exception {
+  static Phase sustainedRate(String name, int around, Trial trial) throws Exception {
     if (around == 0) {
       return null;
     }
