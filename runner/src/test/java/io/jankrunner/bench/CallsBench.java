@@ -112,6 +112,8 @@ public final class CallsBench {
     figures.put("go_ratio", round((double) figures.get("go_p50_us") / rawP50));
     figures.put("java_ratio", round((double) figures.get("java_p50_us") / rawP50));
     figures.put("go_overhead_p50_us", round((double) figures.get("go_p50_us") - rawP50));
+    figures.put("go_mtls_ratio", round((double) figures.get("go_mtls_p50_us") / rawP50));
+    figures.put("go_mtls_overhead_p50_us", round((double) figures.get("go_mtls_p50_us") - rawP50));
     figures.put("java_overhead_p50_us", round((double) figures.get("java_p50_us") - rawP50));
     figures.put("go_vs_direct_ratio", round((double) figures.get("go_p50_us") / (double) figures.get("go_direct_p50_us")));
     figures.put("go_overhead_vs_direct_p50_us",
