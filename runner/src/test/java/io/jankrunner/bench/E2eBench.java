@@ -27,7 +27,8 @@ import java.util.Map;
  * it, each a √2 sweep and then a bisection to within 5 %; the median is reported. Each worker runs
  * as users run it ({@code scripts/runner worker}) in its own JVM, and so does the pipeline floor
  * (with a worker's JVM options): their CPU per command is read from {@code /proc}, the floor's at
- * the rates the workers sustained. {@code --quick}: 3 s phases and one repeat. {@code BENCH_SYSTEMS=floor,share} runs a subset; {@code BENCH_AUTO_MTLS=true} keeps the
+ * the rates the workers sustained. {@code --quick}: 3 s phases and one repeat.
+ * {@code BENCH_SYSTEMS=floor,share} runs a subset; {@code BENCH_AUTO_MTLS=true} keeps the
  * example's mTLS for the workers (the floors are plaintext); {@code BENCH_P99_LIMIT_MS} moves the
  * 100 ms limit. The last line printed is one JSON object with every figure.
  */
