@@ -20,6 +20,7 @@ import io.jankrunner.plugin.isolation.Isolation;
 import io.jankrunner.plugin.isolation.PluginLimits;
 import io.jankrunner.plugin.isolation.Sandbox;
 import io.jankrunner.plugin.manifest.PluginManifest;
+import io.jankrunner.plugin.pool.InstanceHandle;
 import io.jankrunner.plugin.process.OutputDrain;
 import io.jankrunner.plugin.process.ProcessSpawner;
 import io.jankrunner.proto.ExecuteRequest;
@@ -55,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * returns only once the go-plugin handshake is done; after that stdout and stderr are drained
  * into the worker's log, tagged with plugin id and pid.
  */
-public final class PluginProcess {
+public final class PluginProcess implements InstanceHandle {
 
   private static final Logger log = LoggerFactory.getLogger("io.jankrunner.plugin.output");
   private static final Duration SHUTDOWN_ANSWER = Duration.ofSeconds(2);
