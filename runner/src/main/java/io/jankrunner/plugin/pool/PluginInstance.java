@@ -1,5 +1,6 @@
 package io.jankrunner.plugin.pool;
 
+import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginInfo;
 import io.jankrunner.plugin.api.PluginState;
 import java.time.Instant;

@@ -2,6 +2,7 @@ package io.jankrunner.plugin.pool;
 
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
+import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginCallException;
 import io.jankrunner.plugin.api.PluginInfo;
 import io.jankrunner.plugin.api.PluginNotFoundException;
@@ -35,12 +36,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One lock per pool guards everything here; no call into a plugin, no process stop and no
  * listener runs under it. State changes are queued under it and published after it is released.
+ *
+ * <p>The pool knows an instance only as an {@link InstanceHandle} from its {@link Launcher}, and
+ * time only as its {@link PoolClock} (every deadline, backoff, quarantine, idle TTL and drain limit
+ * is read from it, and its lock's timed waits run on it): its unit tests run it on fakes of both.
  */
 public final class PluginPool {
 
   private static final Logger log = LoggerFactory.getLogger(PluginPool.class);
 
-  /** Starts one process of a pool; the manager's single way to launch a plugin. */
+  /** Starts one instance of a pool (a process, for the manager), returning once it is ready. */
   @FunctionalInterface
   public interface Launcher {
     InstanceHandle launch(PluginPool pool) throws PluginStartException;

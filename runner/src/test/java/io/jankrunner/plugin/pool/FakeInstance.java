@@ -3,6 +3,7 @@ package io.jankrunner.plugin.pool;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.jankrunner.ErrorCode;
+import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginCallException;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package io.jankrunner.plugin.pool;
+package io.jankrunner.plugin.api;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
@@ -7,18 +7,19 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * What a {@link PluginPool} needs of one started instance of a plugin: its calls, the two health
- * questions, its exit and the ways to end it. A {@link PluginPool.Launcher} returns one once the
- * instance has started (handshake done) or throws the start failure. The real one is a plugin
- * process spoken to over gRPC ({@code plugin.grpc.PluginProcess}); the pool's unit tests use a fake
- * they can make fail, crash, hang or answer late.
+ * One started instance of a plugin, as its pool ({@code plugin.pool}) sees it: its calls, the two
+ * health questions, its exit and the ways to end it. The pool's launcher returns one once the
+ * instance has started (handshake done), or throws the start failure. Here, between the two, so
+ * that the pool knows no process and no gRPC and the plugin client knows no pool: the real one is
+ * a plugin process spoken to over gRPC ({@code plugin.grpc.PluginProcess}); the pool's unit tests
+ * use a fake they can make fail, crash, hang or answer late.
  */
 public interface InstanceHandle {
 
   /**
    * One call, bounded by {@code deadline}, never blocking the caller.
    *
-   * @return the plugin's data, or a failed future with a {@code PluginCallException}
+   * @return the plugin's data, or a failed future with a {@link PluginCallException}
    */
   CompletableFuture<ObjectNode> executeAsync(String method, ObjectNode args, Instant deadline,
                                              Optional<String> traceparent);
