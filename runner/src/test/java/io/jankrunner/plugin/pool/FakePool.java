@@ -129,6 +129,13 @@ final class FakePool {
     return reply;
   }
 
+  /** {@link #call}, returned once an instance has taken it (the first call of a pool only). */
+  CompletableFuture<ObjectNode> callInFlight(Duration timeout) {
+    CompletableFuture<ObjectNode> call = call(timeout);
+    awaitUntil(() -> callsOnInstances() == 1);
+    return call;
+  }
+
   /** What went wrong with {@code call}, once it has failed. */
   Throwable failureOf(CompletableFuture<?> call) {
     awaitUntil(call::isDone);

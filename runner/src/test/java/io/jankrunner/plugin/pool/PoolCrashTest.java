@@ -49,8 +49,7 @@ class PoolCrashTest {
   @Test
   void aCallThatComesDuringABackoffWaitsForItAndIsServedByTheRestart() {
     FakePool fake = new FakePool(runner(4, 0, 1, Duration.ZERO));
-    fake.call(LONG);
-    awaitUntil(() -> fake.callsOnInstances() == 1);
+    fake.callInFlight(LONG);
     fake.launcher.last().crash(1);
     fake.awaitState(PluginState.BACKOFF);
 

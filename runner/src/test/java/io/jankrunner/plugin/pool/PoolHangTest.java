@@ -28,8 +28,7 @@ class PoolHangTest {
   @Test
   void anInstanceWhoseCallTimedOutTakesNoNewCallUntilItAnswersAHealthCheckThenServesAgain() {
     FakePool fake = new FakePool(runner(1, 0, 2, Duration.ZERO));
-    CompletableFuture<?> slow = fake.call(CALL);
-    awaitUntil(() -> fake.callsOnInstances() == 1);
+    CompletableFuture<?> slow = fake.callInFlight(CALL);
     FakeInstance first = fake.launcher.last();
     first.holdHealthChecks();
 
@@ -53,8 +52,7 @@ class PoolHangTest {
   @Test
   void anInstanceThatDoesNotAnswerAHealthCheckAfterATimedOutCallIsKilledAndReplaced() {
     FakePool fake = new FakePool(runner(4, 0, 1, Duration.ZERO));
-    CompletableFuture<?> stuck = fake.call(CALL);
-    awaitUntil(() -> fake.callsOnInstances() == 1);
+    CompletableFuture<?> stuck = fake.callInFlight(CALL);
     FakeInstance hung = fake.launcher.last();
     hung.hang();
 

@@ -63,8 +63,7 @@ class PoolScalingTest {
   @Test
   void aCallThatFindsNoFreeSlotBeforeItsDeadlineTimesOut() {
     FakePool fake = new FakePool(runner(1, 0, 1, Duration.ZERO));
-    fake.call(LONG);
-    awaitUntil(() -> fake.callsOnInstances() == 1);
+    fake.callInFlight(LONG);
 
     CompletableFuture<?> late = fake.call(Duration.ofSeconds(1));
     fake.clock.advance(Duration.ofSeconds(2));
@@ -102,8 +101,7 @@ class PoolScalingTest {
   @Test
   void aPoolWithoutMinInstancesScalesToZeroAndTheNextCallStartsItCold() {
     FakePool fake = new FakePool(runner(4, 0, 2, Duration.ofSeconds(60)));
-    CompletableFuture<?> call = fake.call(LONG);
-    awaitUntil(() -> fake.callsOnInstances() == 1);
+    CompletableFuture<?> call = fake.callInFlight(LONG);
     fake.launcher.last().answerAll();
     call.join();
 

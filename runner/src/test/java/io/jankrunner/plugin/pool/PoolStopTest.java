@@ -26,8 +26,7 @@ class PoolStopTest {
   @Test
   void aHotSwapSendsNewAndWaitingCallsToTheNewVersionWhileTheOldOneFinishesItsCallsInFlight() throws Exception {
     FakePool fake = new FakePool(runner(1, 0, 1, Duration.ZERO));
-    CompletableFuture<?> inFlight = fake.call(LONG);
-    awaitUntil(() -> fake.callsOnInstances() == 1);
+    CompletableFuture<?> inFlight = fake.callInFlight(LONG);
     FakeInstance old = fake.launcher.last();
     CompletableFuture<?> waiting = fake.call(LONG); // the old version's one slot is taken
 
@@ -53,8 +52,7 @@ class PoolStopTest {
   @Test
   void aReplacedInstanceDrainsNoLongerThanTheDeadlineOfItsLastCall() throws Exception {
     FakePool fake = new FakePool(runner(4, 0, 1, Duration.ZERO));
-    CompletableFuture<?> inFlight = fake.call(Duration.ofMinutes(1));
-    awaitUntil(() -> fake.callsOnInstances() == 1);
+    CompletableFuture<?> inFlight = fake.callInFlight(Duration.ofMinutes(1));
     FakeInstance old = fake.launcher.last();
 
     Thread swap = fake.swapTo(runner(4, 0, 1, Duration.ZERO));
@@ -70,8 +68,7 @@ class PoolStopTest {
   @Test
   void aShutdownGivesCallsInFlightUntilItsDrainLimitThenStopsTheInstance() throws Exception {
     FakePool fake = new FakePool(runner(4, 0, 1, Duration.ZERO));
-    CompletableFuture<?> inFlight = fake.call(LONG);
-    awaitUntil(() -> fake.callsOnInstances() == 1);
+    CompletableFuture<?> inFlight = fake.callInFlight(LONG);
     FakeInstance instance = fake.launcher.last();
 
     Thread shutdown = fake.shutDown(Optional.of(fake.clock.instant().plusSeconds(5)));
@@ -89,8 +86,7 @@ class PoolStopTest {
   @Test
   void aShutdownStopsAnInstanceAsSoonAsItsLastCallIsAnswered() throws Exception {
     FakePool fake = new FakePool(runner(4, 0, 1, Duration.ZERO));
-    CompletableFuture<?> inFlight = fake.call(LONG);
-    awaitUntil(() -> fake.callsOnInstances() == 1);
+    CompletableFuture<?> inFlight = fake.callInFlight(LONG);
     FakeInstance instance = fake.launcher.last();
     Thread shutdown = fake.shutDown(Optional.of(fake.clock.instant().plus(LONG)));
     awaitUntil(() -> fake.instancesIn(PluginState.STOPPING) == 1);
