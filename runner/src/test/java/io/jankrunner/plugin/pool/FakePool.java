@@ -8,6 +8,7 @@ import io.jankrunner.plugin.RecordingListener;
 import io.jankrunner.plugin.api.PluginCallException;
 import io.jankrunner.plugin.api.PluginInfo;
 import io.jankrunner.plugin.api.PluginState;
+import io.jankrunner.plugin.manifest.MethodSchemas;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.plugin.manifest.PluginManifest.RunnerSettings;
 import java.nio.file.Path;
@@ -54,7 +55,7 @@ final class FakePool {
   static RunnerSettings runner(int maxConcurrency, int minInstances, int maxInstances, Duration idleTtl) {
     return new RunnerSettings(Optional.empty(), maxConcurrency, minInstances, maxInstances, idleTtl,
         OptionalLong.empty(), OptionalInt.empty(), List.of(), Optional.empty(), RunnerSettings.Retry.DEFAULT, List.of(),
-        OptionalInt.empty(), RunnerSettings.Lifecycle.DEFAULT);
+        OptionalInt.empty(), RunnerSettings.Lifecycle.DEFAULT, MethodSchemas.NONE);
   }
 
   private PluginPool newPool(RunnerSettings runner) {
