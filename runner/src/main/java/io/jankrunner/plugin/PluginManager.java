@@ -5,6 +5,7 @@ import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.plugin.api.BuildFailedException;
 import io.jankrunner.plugin.api.BuildResult;
+import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginCallException;
 import io.jankrunner.plugin.api.PluginInfo;
 import io.jankrunner.plugin.api.PluginNotFoundException;
@@ -22,6 +23,7 @@ import io.jankrunner.plugin.manifest.PluginDiscovery;
 import io.jankrunner.plugin.manifest.PluginId;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.plugin.pool.PluginPool;
+import io.jankrunner.plugin.pool.PoolClock;
 import io.jankrunner.plugin.pool.StateEvents;
 import io.jankrunner.plugin.process.ProcessJournal;
 import io.jankrunner.plugin.process.ProcessSpawner;
@@ -33,7 +35,6 @@ import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -78,7 +79,7 @@ public final class PluginManager implements AutoCloseable {
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("plugin-upkeep").daemon(true).factory());
   private final StateEvents events;
-  private final Clock clock = Clock.systemUTC();
+  private final PoolClock clock = PoolClock.SYSTEM;
   private volatile boolean closed;
 
   public PluginManager(PluginManagerConfig config, PluginStateListener listener) throws IOException {
@@ -182,7 +183,7 @@ public final class PluginManager implements AutoCloseable {
     if (current != null && current.info().instances().stream().anyMatch(i -> i.state().equals("ready"))) {
       warm = Math.max(warm, 1);
     }
-    Instant readyBy = Instant.now().plus(manifest.startTimeout()).plusSeconds(1);
+    Instant readyBy = clock.instant().plus(manifest.startTimeout()).plusSeconds(1);
     if (current == null) {
       fresh.announce();
     }
@@ -191,7 +192,7 @@ public final class PluginManager implements AutoCloseable {
       try {
         fresh.awaitReady(readyBy);
       } catch (RunnerException e) {
-        fresh.shutDown(false, Optional.of(Instant.now()), "the new version did not start; the old one keeps serving");
+        fresh.shutDown(false, Optional.of(clock.instant()), "the new version did not start; the old one keeps serving");
         throw e;
       }
     }
@@ -218,7 +219,7 @@ public final class PluginManager implements AutoCloseable {
     if (pool == null) {
       throw new PluginNotFoundException(id, "plugin " + id + " is not registered");
     }
-    pool.shutDown(false, Optional.of(Instant.now().plus(config.stopGrace())), "unregistered");
+    pool.shutDown(false, Optional.of(clock.instant().plus(config.stopGrace())), "unregistered");
     log.info("unregistered {}", id);
   }
 
@@ -370,7 +371,7 @@ public final class PluginManager implements AutoCloseable {
 
   /** The cold start (launch to ready) of a ready instance of {@code id}. */
   public Optional<Duration> coldStart(String id) {
-    return Optional.ofNullable(registered.get(id)).flatMap(PluginPool::anyReadyProcess).map(PluginProcess::coldStart);
+    return Optional.ofNullable(registered.get(id)).flatMap(PluginPool::anyReadyProcess).map(InstanceHandle::coldStart);
   }
 
   /** The one place a plugin process is launched: pin check, clean environment, handshake. */
@@ -446,7 +447,7 @@ public final class PluginManager implements AutoCloseable {
     }
     closed = true;
     scheduler.shutdownNow();
-    Instant drainLimit = Instant.now().plus(config.stopGrace());
+    Instant drainLimit = clock.instant().plus(config.stopGrace());
     // Bounded whatever a plugin does: a drain up to the grace, SIGTERM, SIGKILL after the grace.
     try (ExecutorService stops = Executors.newVirtualThreadPerTaskExecutor()) {
       for (PluginPool pool : List.copyOf(registered.values())) {
