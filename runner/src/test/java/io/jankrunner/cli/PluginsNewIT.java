@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,8 +29,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PluginsNewIT {
 
-  /** A first build compiles the SDK's dependencies (Go) or runs Maven (Java): minutes on a loaded machine. */
-  private static final Duration BUILD_WAIT = Duration.ofMinutes(10);
+  /**
+   * A first build compiles go-plugin and gRPC (Go: over 5 min on a loaded 2-core machine) or runs
+   * Maven (Java): up to the worker's build timeout.
+   */
+  private static final Duration BUILD_WAIT = Duration.ofMinutes(16);
 
   @TempDir Path plugins;
   @TempDir Path state;
@@ -62,6 +66,28 @@ class PluginsNewIT {
     assumeTrue(missing.isEmpty(), () -> "skipping the Python scaffold: " + missing.orElse("")
         + " (CI installs them with scripts/install-python-toolchain)");
     scaffoldRegisterAndGreet("python", "com.example.plugins.greeter-python");
+  }
+
+  @Test
+  void theGeneratedSmokeTestBuildsThePluginAndGetsItsGreeting() throws Exception {
+    // One language is enough: the smoke test is the same script for all of them. Python builds fastest.
+    Optional<String> missing = TestPlugins.missingPython();
+    assumeTrue(missing.isEmpty(), () -> "skipping the smoke test of a Python scaffold: " + missing.orElse(""));
+    Path dir = plugins.resolve("smoked");
+    assertEquals(0, Main.run(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()),
+        "plugins", "new", "--lang", "python", "com.example.plugins.smoked", dir.toString()));
+    Path log = state.resolve("smoke.log");
+    Process smoke = new ProcessBuilder(dir.resolve(PluginScaffold.SMOKE_TEST).toString())
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    boolean finished = smoke.waitFor(BUILD_WAIT.toSeconds(), TimeUnit.SECONDS);
+    if (!finished) {
+      smoke.descendants().forEach(ProcessHandle::destroyForcibly);
+      smoke.destroyForcibly();
+    }
+    String output = Files.readString(log);
+    assertTrue(finished, "smoke test still running: " + output);
+    assertEquals(0, smoke.exitValue(), output);
+    assertTrue(output.contains("Hello, smoke!") && output.contains("smoke test passed"), output);
   }
 
   @Test
