@@ -51,7 +51,9 @@ public record PluginManifest(
       Retry retry,
       List<String> idempotentMethods,
       OptionalInt cpuMillis,
-      Lifecycle lifecycle) {
+      Lifecycle lifecycle,
+      // methods: per-method argument schemas, checked before a call reaches the plugin.
+      MethodSchemas methods) {
 
     public static final int DEFAULT_MAX_CONCURRENCY = 64;
     public static final int DEFAULT_MAX_INSTANCES = 4;
@@ -75,6 +77,6 @@ public record PluginManifest(
 
     public static final RunnerSettings DEFAULT = new RunnerSettings(Optional.empty(), DEFAULT_MAX_CONCURRENCY, 0,
         DEFAULT_MAX_INSTANCES, DEFAULT_IDLE_TTL, OptionalLong.empty(), OptionalInt.empty(), List.of(), Optional.empty(),
-        Retry.DEFAULT, List.of(), OptionalInt.empty(), Lifecycle.DEFAULT);
+        Retry.DEFAULT, List.of(), OptionalInt.empty(), Lifecycle.DEFAULT, MethodSchemas.NONE);
   }
 }
