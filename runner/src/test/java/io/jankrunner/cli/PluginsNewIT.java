@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code runner plugins new} for each language, end to end as an author's plugin goes: scaffolded
  * into an empty plugins directory, registered through Kafka with a real worker (which runs the
  * plugin's own scripts/build.sh, as the plugin user the test suite sets, {@code worker}), and
- * called with {@code hello} on the execute topic. A language whose toolchain is missing is skipped
+ * called with {@code hello} on the execute topic (and refused by its argument schema with a
+ * name that is not a string). A language whose toolchain is missing is skipped
  * with a message naming what to install.
  */
 class PluginsNewIT {
@@ -128,6 +129,13 @@ class PluginsNewIT {
       JsonNode result = client.result(kit.replyTo(), "hello-" + lang, WorkerTestKit.WAIT);
       assertEquals("ok", result.path("status").asText(), result.toString());
       assertEquals(TestClient.JSON.readTree("{\"message\":\"Hello, Ada!\"}"), result.path("data"));
+
+      // The scaffolded plugin.json's argument schema: a name that is not a string never reaches the plugin.
+      ObjectNode numbered = TestClient.execute("hello-42-" + lang, id, "hello", kit.replyTo());
+      numbered.putObject("args").put("name", 42);
+      client.send(kit.topics().execute(), id, numbered);
+      JsonNode refused = client.result(kit.replyTo(), "hello-42-" + lang, WorkerTestKit.WAIT);
+      assertEquals("INVALID_ARGS", refused.path("error").path("code").asText(), refused.toString());
     }
   }
 
