@@ -174,7 +174,8 @@ final class PluginsCommand {
   @Command(name = "new", description = "Write a new plugin directory that builds and answers `hello` at once.",
       mixinStandardHelpOptions = true)
   static final class NewPlugin implements Callable<Integer> {
-    @Option(names = "--lang", required = true, paramLabel = "LANG", description = "The plugin's language: node.")
+    @Option(names = "--lang", required = true, paramLabel = "LANG",
+        description = "The plugin's language: go, java, node or python.")
     String lang;
     @Parameters(index = "0", paramLabel = "ID", description = "The plugin id, e.g. com.example.plugins.hello.")
     String id;
@@ -202,8 +203,8 @@ final class PluginsCommand {
         err.flush();
         return 2;
       }
-      out.printf("wrote %s plugin %s in %s%nbuild and call it: %s/scripts/smoke-test.sh%n", lang, id,
-          target.toAbsolutePath(), target);
+      out.printf("wrote %s plugin %s in %s%nbuild and call it: %s/%s%n", lang, id,
+          target.toAbsolutePath(), target, PluginScaffold.SMOKE_TEST);
       out.flush();
       return 0;
     }

@@ -75,17 +75,58 @@ public final class TestPlugins {
   /** Whether the Go toolchain the Go example needs is installed; tests that need it skip otherwise. */
   public static Optional<String> missingGoToolchain() {
     for (String tool : new String[] {"go", "protoc", "protoc-gen-go", "protoc-gen-go-grpc"}) {
-      boolean found = false;
-      for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-        if (Files.isExecutable(Path.of(dir, tool))) {
-          found = true;
-          break;
-        }
-      }
-      if (!found) {
+      if (onPath(tool).isEmpty()) {
         return Optional.of(tool + " is not installed: apt-get install golang-go golang-github-hashicorp-go-plugin-dev"
             + " golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev golang-google-protobuf-dev"
             + " protobuf-compiler protoc-gen-go protoc-gen-go-grpc");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Why Node plugins cannot be built here, if they cannot: node or npm missing. */
+  public static Optional<String> missingNode() {
+    for (String tool : new String[] {"node", "npm"}) {
+      if (onPath(tool).isEmpty()) {
+        return Optional.of(tool + " is not installed: apt-get install nodejs npm");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static volatile Optional<String> missingPython;
+
+  /**
+   * Why Python plugins cannot be built here, if they cannot: proto/sdk-python/find-python's
+   * reason (no interpreter with grpcio, protobuf, grpcio-tools and cryptography) and what to install.
+   */
+  public static Optional<String> missingPython() {
+    if (missingPython == null) {
+      Path findPython = repo().resolve("proto/sdk-python/find-python");
+      try {
+        Process process = new ProcessBuilder(findPython.toString(), "--why")
+            .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String why = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+            .strip();
+        if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+          why = "find-python did not finish within 60 s";
+        } else if (process.exitValue() == 0) {
+          why = "";
+        }
+        missingPython = why.isEmpty() ? Optional.empty() : Optional.of(why);
+      } catch (IOException | InterruptedException e) {
+        missingPython = Optional.of("cannot run " + findPython + ": " + e);
+      }
+    }
+    return missingPython;
+  }
+
+  /** The executable {@code tool} on this JVM's PATH. */
+  public static Optional<Path> onPath(String tool) {
+    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+      if (Files.isExecutable(Path.of(dir, tool))) {
+        return Optional.of(Path.of(dir, tool));
       }
     }
     return Optional.empty();

@@ -178,25 +178,11 @@ class NodeSdkIT {
   }
 
   private static String nodeBinary() {
-    return onPath("node").orElseThrow(() -> new IllegalStateException("node is not on PATH")).toString();
-  }
-
-  private static Optional<Path> onPath(String tool) {
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-      if (Files.isExecutable(Path.of(dir, tool))) {
-        return Optional.of(Path.of(dir, tool));
-      }
-    }
-    return Optional.empty();
+    return TestPlugins.onPath("node").orElseThrow(() -> new IllegalStateException("node is not on PATH")).toString();
   }
 
   /** Why the Node tests cannot run here, if they cannot: node or npm missing. */
   static Optional<String> missingNode() {
-    for (String tool : new String[] {"node", "npm"}) {
-      if (onPath(tool).isEmpty()) {
-        return Optional.of(tool + " is not installed: apt-get install nodejs npm");
-      }
-    }
-    return Optional.empty();
+    return TestPlugins.missingNode();
   }
 }

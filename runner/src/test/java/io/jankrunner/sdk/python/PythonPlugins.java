@@ -18,8 +18,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class PythonPlugins {
 
-  private static volatile Optional<String> missing;
-
   private PythonPlugins() {}
 
   static Path sdk() {
@@ -28,7 +26,7 @@ final class PythonPlugins {
 
   /** Skips the calling test, with find-python's reason, when no interpreter has the SDK's modules. */
   static void assumePython() {
-    Optional<String> reason = missingPython();
+    Optional<String> reason = TestPlugins.missingPython();
     assumeTrue(reason.isEmpty(), () -> "skipping the Python SDK's tests: " + reason.orElse("")
         + " (CI installs them with scripts/install-python-toolchain)");
   }
@@ -39,26 +37,6 @@ final class PythonPlugins {
     String path = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     process.waitFor(60, TimeUnit.SECONDS);
     return path;
-  }
-
-  private static Optional<String> missingPython() {
-    if (missing == null) {
-      try {
-        Process process = new ProcessBuilder(sdk().resolve("find-python").toString(), "--why")
-            .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String why = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-          process.destroyForcibly();
-          why = "find-python did not finish within 60 s";
-        } else if (process.exitValue() == 0) {
-          why = "";
-        }
-        missing = why.isEmpty() ? Optional.empty() : Optional.of(why);
-      } catch (IOException | InterruptedException e) {
-        missing = Optional.of("cannot run " + sdk().resolve("find-python") + ": " + e);
-      }
-    }
-    return missing;
   }
 
   /**
