@@ -19,19 +19,16 @@ final class PoolShutdown {
 
   /** Stops {@code instance} (already STOPPING): waits for its calls up to {@code drainLimit}, then stops it. */
   static void stopInstance(PluginPool pool, PluginInstance instance, Instant drainLimit, String why) {
-    pool.lock.lock();
-    try {
+    try (PoolState.Held held = pool.state.lock()) {
       while (instance.inFlight > 0) {
         long waitNanos = Duration.between(pool.clock.instant(), drainLimit).toNanos();
         if (waitNanos <= 0) {
           break;
         }
-        pool.changed.awaitNanos(waitNanos);
+        held.await(waitNanos);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } finally {
-      pool.lock.unlock();
     }
     InstanceHandle process = instance.process;
     if (process != null) {
@@ -41,15 +38,11 @@ final class PoolShutdown {
   }
 
   static void forget(PluginPool pool, PluginInstance instance, String why) {
-    pool.lock.lock();
-    try {
-      pool.instances.remove(instance);
-      pool.moveInstance(instance, PluginState.STOPPED, why);
-      pool.recompute(why);
-      pool.changed.signalAll();
-    } finally {
-      pool.lock.unlock();
-      pool.events.flush();
+    try (PoolState.Held held = pool.state.lock()) {
+      held.forget(instance);
+      held.moveInstance(instance, PluginState.STOPPED, why);
+      held.recompute(why);
+      held.signalAll();
     }
   }
 
@@ -62,23 +55,18 @@ final class PoolShutdown {
   static void shutDown(PluginPool pool, boolean replacement, Optional<Instant> drainLimit, String why) {
     List<PluginInstance> stopping = new ArrayList<>();
     List<Thread> starters = new ArrayList<>();
-    pool.lock.lock();
-    try {
-      pool.replaced |= replacement;
-      pool.closed = true;
-      for (PluginInstance instance : pool.instances) {
+    try (PoolState.Held held = pool.state.lock()) {
+      held.end(replacement);
+      for (PluginInstance instance : held.instances()) {
         if (instance.state == PluginState.STARTING && instance.starter != null) {
           starters.add(instance.starter);
         } else if (instance.state == PluginState.READY) {
-          pool.moveInstance(instance, PluginState.STOPPING, why);
+          held.moveInstance(instance, PluginState.STOPPING, why);
           stopping.add(instance);
         }
       }
-      pool.recompute(why);
-      pool.changed.signalAll();
-    } finally {
-      pool.lock.unlock();
-      pool.events.flush();
+      held.recompute(why);
+      held.signalAll();
     }
     List<Thread> stops = new ArrayList<>();
     for (PluginInstance instance : stopping) {

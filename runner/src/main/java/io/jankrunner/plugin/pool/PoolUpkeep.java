@@ -40,49 +40,44 @@ final class PoolUpkeep {
     List<PluginInstance> check = new ArrayList<>();
     RunnerSettings runner = pool.manifest.runner();
     String why = null;
-    pool.lock.lock();
-    try {
-      if (pool.closed) {
+    try (PoolState.Held held = pool.state.lock()) {
+      if (held.closed()) {
         return;
       }
-      pool.endBackoffIfPassed(pool.clock.instant());
-      if (!pool.crashes.quarantined() && pool.backoffUntil == null) {
-        if (pool.state() == PluginState.QUARANTINED && pool.liveCount() == 0) {
-          pool.startInstance("quarantine over: one probe instance");
+      held.endBackoffIfPassed(pool.clock.instant());
+      if (!held.crashes().quarantined() && held.backoffUntil().isEmpty()) {
+        if (held.state() == PluginState.QUARANTINED && held.liveCount() == 0) {
+          held.startInstance("quarantine over: one probe instance");
         }
         int wanted = Math.min(runner.maxInstances(),
-            Math.max(runner.minInstances(), pool.replacementsOwed > 0 ? 1 : 0));
-        pool.replacementsOwed = 0;
-        while (pool.liveCount() < wanted) {
-          pool.startInstance(pool.liveCount() < runner.minInstances() ? "min_instances " + runner.minInstances()
+            Math.max(runner.minInstances(), held.takeReplacementsOwed() > 0 ? 1 : 0));
+        while (held.liveCount() < wanted) {
+          held.startInstance(held.liveCount() < runner.minInstances() ? "min_instances " + runner.minInstances()
               : "restart after a crash");
         }
       }
       long now = pool.clock.nanoTime();
       if (!runner.idleTtl().isZero()) {
         why = "idle for " + runner.idleTtl().toMillis() + " ms (idle_ttl_ms)";
-        for (PluginInstance instance : List.copyOf(pool.instances)) {
-          if (pool.liveCount() <= runner.minInstances()) {
+        for (PluginInstance instance : List.copyOf(held.instances())) {
+          if (held.liveCount() <= runner.minInstances()) {
             break;
           }
           if (instance.state == PluginState.READY && instance.inFlight == 0 && !instance.checking
               && now - instance.lastActiveNanos >= runner.idleTtl().toNanos()) {
-            pool.moveInstance(instance, PluginState.STOPPING, why);
+            held.moveInstance(instance, PluginState.STOPPING, why);
             idle.add(instance);
           }
         }
       }
-      for (PluginInstance instance : pool.instances) {
+      for (PluginInstance instance : held.instances()) {
         if (instance.state == PluginState.READY && instance.inFlight == 0 && !instance.checking
             && now - instance.lastHealthCheckNanos >= pool.settings.healthCheckInterval().toNanos()) {
           instance.checking = true;
           check.add(instance);
         }
       }
-      pool.recompute(why);
-    } finally {
-      pool.lock.unlock();
-      pool.events.flush();
+      held.recompute(why);
     }
     String reason = why;
     for (PluginInstance instance : idle) {
@@ -98,15 +93,12 @@ final class PoolUpkeep {
 
   /** A call on {@code instance} passed its deadline: hung or only slow? No new calls until known. */
   static void callTimedOut(PluginPool pool, PluginInstance instance) {
-    pool.lock.lock();
-    try {
+    try (PoolState.Held held = pool.state.lock()) {
       if (instance.state != PluginState.READY || instance.checking) {
         return;
       }
       instance.suspect = true;
       instance.checking = true;
-    } finally {
-      pool.lock.unlock();
     }
     Thread.ofVirtual().name("plugin-health-" + instance.id).start(() -> healthCheck(pool, instance,
         "a call passed its deadline"));
@@ -118,8 +110,7 @@ final class PoolUpkeep {
     InstanceHandle process = instance.process;
     boolean answered = process.answers(timeout);
     boolean hung = false;
-    pool.lock.lock();
-    try {
+    try (PoolState.Held held = pool.state.lock()) {
       instance.checking = false;
       instance.lastHealthCheckNanos = pool.clock.nanoTime();
       if (answered || instance.state != PluginState.READY || !process.isAlive()) {
@@ -127,26 +118,24 @@ final class PoolUpkeep {
           log.info("[{}] slow, not hung: it answered a HealthCheck after {}", instance.id, after);
         }
         instance.suspect = false;
-        pool.changed.signalAll();
+        held.signalAll();
         return;
       }
       hung = true;
       String why = "hung: no answer to a HealthCheck within " + timeout.toMillis() + " ms after " + after
           + "; killed and replaced";
       log.warn("[{}] {}", instance.id, why);
-      pool.moveInstance(instance, PluginState.HUNG, why);
+      held.moveInstance(instance, PluginState.HUNG, why);
       RunnerSettings runner = pool.manifest.runner();
-      if (!pool.closed && !pool.crashes.quarantined()
-          && pool.liveCount() < Math.min(runner.maxInstances(), Math.max(1, runner.minInstances()))) {
-        pool.startInstance("replacing hung " + instance.id);
+      if (!held.closed() && !held.crashes().quarantined()
+          && held.liveCount() < Math.min(runner.maxInstances(), Math.max(1, runner.minInstances()))) {
+        held.startInstance("replacing hung " + instance.id);
       }
-      pool.recompute(why);
-      pool.changed.signalAll();
+      held.recompute(why);
+      held.signalAll();
     } finally {
-      pool.lock.unlock();
-      pool.events.flush();
       if (hung) {
-        process.kill();
+        process.kill(); // after the lock is released and the change published
       }
     }
   }
