@@ -33,13 +33,10 @@ final class InstanceOutcomes {
     }
     boolean keep;
     try (PoolState.Held held = pool.state.lock()) {
-      instance.starter = null;
-      instance.process = process;
-      keep = !held.closed() && !held.replaced() && instance.state == PluginState.STARTING;
+      instance.startEnded(held, process);
+      keep = !held.closed() && !held.replaced() && instance.state(held) == PluginState.STARTING;
       if (keep) {
-        instance.readyNanos = pool.clock.nanoTime();
-        instance.lastActiveNanos = instance.readyNanos;
-        instance.lastHealthCheckNanos = instance.readyNanos;
+        instance.readyAt(held, pool.clock.nanoTime());
         held.startSucceeded();
         held.moveInstance(instance, PluginState.READY, null);
         held.recompute(null);
@@ -56,7 +53,7 @@ final class InstanceOutcomes {
 
   private static void startFailed(PluginPool pool, PluginInstance instance, PluginStartException failure) {
     try (PoolState.Held held = pool.state.lock()) {
-      instance.starter = null;
+      instance.startEnded(held, null);
       held.forget(instance);
       boolean ended = held.closed() || held.replaced();
       held.moveInstance(instance, ended ? PluginState.STOPPED : PluginState.ERROR, failure.getMessage());
@@ -74,10 +71,10 @@ final class InstanceOutcomes {
   private static void exited(PluginPool pool, PluginInstance instance, InstanceHandle process, int code) {
     boolean hung;
     try (PoolState.Held held = pool.state.lock()) {
-      if (instance.state == PluginState.STOPPING || !held.has(instance)) {
+      if (instance.state(held) == PluginState.STOPPING || !held.has(instance)) {
         return; // its stop removes it
       }
-      hung = instance.state == PluginState.HUNG;
+      hung = instance.state(held) == PluginState.HUNG;
     }
     if (!hung) {
       process.abandon(); // fail every call still waiting on it, now
@@ -87,7 +84,7 @@ final class InstanceOutcomes {
       if (!held.forget(instance)) {
         return;
       }
-      if (instance.state == PluginState.HUNG) {
+      if (instance.state(held) == PluginState.HUNG) {
         held.moveInstance(instance, PluginState.STOPPED, "killed: it did not answer a HealthCheck");
       } else {
         log.warn("[{}] crashed: {}", instance.id, description);

@@ -210,8 +210,9 @@ public final class PluginPool {
     if (pick == null) {
       return null;
     }
-    Optional<Duration> cold = pick.readyNanos - since > 0 ? Optional.of(pick.process.coldStart()) : Optional.empty();
-    return new Lease(pick, pick.process, cold);
+    InstanceHandle process = pick.process(held);
+    Optional<Duration> cold = pick.readyAfter(held, since) ? Optional.of(process.coldStart()) : Optional.empty();
+    return new Lease(pick, process, cold);
   }
 
   /** A call has ended: its slot is free (busy or idle is a count, not a published state). */
@@ -275,20 +276,20 @@ public final class PluginPool {
   public PluginInfo info() {
     try (PoolState.Held held = state.lock()) {
       List<PluginInstance> instances = held.instances();
-      int inFlight = instances.stream().mapToInt(i -> i.inFlight).sum();
-      OptionalLong pid = held.anyReady().map(PluginInstance::pid).orElse(OptionalLong.empty());
+      int inFlight = instances.stream().mapToInt(i -> i.inFlight(held)).sum();
+      OptionalLong pid = held.anyReady().map(i -> i.pid(held)).orElse(OptionalLong.empty());
       PluginState plugin = held.state();
       String status = plugin == PluginState.READY && inFlight > 0 ? PluginState.RUNNING.jsonName() : plugin.jsonName();
       return new PluginInfo(Optional.of(id()), Optional.of(manifest.name()), Optional.of(manifest.version()),
           Optional.of(manifest.description()), directory, status, true, held.reason(), pid, inFlight,
-          instances.stream().map(PluginInstance::info).toList(), Optional.of(manifest));
+          instances.stream().map(i -> i.info(held)).toList(), Optional.of(manifest));
     }
   }
 
   /** A ready instance, for health and cold-start questions. */
   public Optional<InstanceHandle> anyReadyProcess() {
     try (PoolState.Held held = state.lock()) {
-      return held.anyReady().map(i -> i.process);
+      return held.anyReady().map(i -> i.process(held));
     }
   }
 }

@@ -5,7 +5,9 @@ import io.jankrunner.plugin.api.PluginState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -19,18 +21,21 @@ final class PoolShutdown {
 
   /** Stops {@code instance} (already STOPPING): waits for its calls up to {@code drainLimit}, then stops it. */
   static void stopInstance(PluginPool pool, PluginInstance instance, Instant drainLimit, String why) {
+    InstanceHandle process;
     try (PoolState.Held held = pool.state.lock()) {
-      while (instance.inFlight > 0) {
-        long waitNanos = Duration.between(pool.clock.instant(), drainLimit).toNanos();
-        if (waitNanos <= 0) {
-          break;
+      try {
+        while (instance.inFlight(held) > 0) {
+          long waitNanos = Duration.between(pool.clock.instant(), drainLimit).toNanos();
+          if (waitNanos <= 0) {
+            break;
+          }
+          held.await(waitNanos);
         }
-        held.await(waitNanos);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      process = instance.process(held);
     }
-    InstanceHandle process = instance.process;
     if (process != null) {
       process.stop(pool.settings.stopGrace());
     }
@@ -53,24 +58,26 @@ final class PoolShutdown {
    * Returns when all are gone; bounded by the drain, the stop grace and the start bound.
    */
   static void shutDown(PluginPool pool, boolean replacement, Optional<Instant> drainLimit, String why) {
-    List<PluginInstance> stopping = new ArrayList<>();
+    Map<PluginInstance, Instant> stopping = new LinkedHashMap<>();
     List<Thread> starters = new ArrayList<>();
     try (PoolState.Held held = pool.state.lock()) {
       held.end(replacement);
       for (PluginInstance instance : held.instances()) {
-        if (instance.state == PluginState.STARTING && instance.starter != null) {
-          starters.add(instance.starter);
-        } else if (instance.state == PluginState.READY) {
+        Optional<Thread> starter = instance.starter(held);
+        if (instance.state(held) == PluginState.STARTING && starter.isPresent()) {
+          starters.add(starter.get());
+        } else if (instance.state(held) == PluginState.READY) {
           held.moveInstance(instance, PluginState.STOPPING, why);
-          stopping.add(instance);
+          stopping.put(instance, drainLimit.orElse(instance.drainBy(held)));
         }
       }
       held.recompute(why);
       held.signalAll();
     }
     List<Thread> stops = new ArrayList<>();
-    for (PluginInstance instance : stopping) {
-      Instant limit = drainLimit.orElse(instance.drainBy);
+    for (Map.Entry<PluginInstance, Instant> stop : stopping.entrySet()) {
+      PluginInstance instance = stop.getKey();
+      Instant limit = stop.getValue();
       stops.add(Thread.ofVirtual().name("plugin-stop-" + instance.id).start(() -> stopInstance(pool, instance, limit, why)));
     }
     starters.forEach(Thread::interrupt);

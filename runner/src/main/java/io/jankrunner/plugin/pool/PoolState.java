@@ -215,44 +215,38 @@ final class PoolState {
 
     /** Counts toward max_instances: starting or serving, not on its way out. */
     int liveCount() {
-      return (int) instances.stream().filter(PluginInstance::live).count();
+      return (int) instances.stream().filter(i -> i.live(this)).count();
     }
 
     /** Calls the instances being started will take once ready. */
     int startingCapacity() {
-      return (int) instances.stream().filter(i -> i.state == PluginState.STARTING).count() * maxConcurrency;
+      return (int) instances.stream().filter(i -> i.state(this) == PluginState.STARTING).count() * maxConcurrency;
     }
 
     Optional<PluginInstance> anyReady() {
-      return instances.stream().filter(i -> i.state == PluginState.READY).findFirst();
+      return instances.stream().filter(i -> i.state(this) == PluginState.READY).findFirst();
     }
 
     /** The least-loaded instance that takes calls now, its slot taken; or null. */
     PluginInstance takeSlot(Instant deadline) {
-      PluginInstance pick = instances.stream().filter(i -> i.takesCalls(maxConcurrency))
-          .min(Comparator.comparingInt(i -> i.inFlight)).orElse(null);
-      if (pick == null) {
-        return null;
-      }
-      pick.inFlight++;
-      pick.lastActiveNanos = clock.nanoTime();
-      if (deadline.isAfter(pick.drainBy)) {
-        pick.drainBy = deadline;
+      PluginInstance pick = instances.stream().filter(i -> i.takesCalls(this, maxConcurrency))
+          .min(Comparator.comparingInt(i -> i.inFlight(this))).orElse(null);
+      if (pick != null) {
+        pick.takeSlot(this, clock.nanoTime(), deadline);
       }
       return pick;
     }
 
     /** A call on {@code instance} has ended: its slot is free. */
     void giveBackSlot(PluginInstance instance) {
-      instance.inFlight--;
-      instance.lastActiveNanos = clock.nanoTime();
+      instance.giveBackSlot(this, clock.nanoTime());
       changed.signalAll();
     }
 
     /** For error messages: every instance, its state and load, and the backoff. */
     String describe() {
       return instances.size() + " instance(s): " + instances.stream()
-          .map(i -> i.id + " " + i.state.jsonName() + (i.suspect ? " (suspect)" : "") + " " + i.inFlight + " in flight")
+          .map(i -> i.describe(this))
           .toList() + (backoffUntil != null ? "; restart backoff until " + backoffUntil : "");
     }
 
@@ -262,8 +256,9 @@ final class PoolState {
       instances.add(instance);
       moveInstance(instance, PluginState.STARTING, why);
       recompute(why);
-      instance.starter = Thread.ofVirtual().name("plugin-start-" + instance.id).unstarted(() -> launch.accept(instance));
-      instance.starter.start();
+      Thread starter = Thread.ofVirtual().name("plugin-start-" + instance.id).unstarted(() -> launch.accept(instance));
+      instance.startingOn(this, starter);
+      starter.start();
     }
 
     /** The instance is gone from the pool; false when it was already. */
@@ -282,15 +277,15 @@ final class PoolState {
         next = instances.isEmpty() ? PluginState.STOPPED : PluginState.STOPPING;
       } else if (crashes.quarantined()) {
         next = PluginState.QUARANTINED;
-      } else if (instances.stream().anyMatch(i -> i.state == PluginState.READY)) {
+      } else if (instances.stream().anyMatch(i -> i.state(this) == PluginState.READY)) {
         next = PluginState.READY;
-      } else if (instances.stream().anyMatch(i -> i.state == PluginState.STARTING)) {
+      } else if (instances.stream().anyMatch(i -> i.state(this) == PluginState.STARTING)) {
         next = PluginState.STARTING;
       } else if (lastStartFailure != null) {
         next = PluginState.ERROR; // its next start also waits for the backoff
       } else if (backoffUntil != null) {
         next = PluginState.BACKOFF;
-      } else if (instances.stream().anyMatch(i -> i.state == PluginState.STOPPING)) {
+      } else if (instances.stream().anyMatch(i -> i.state(this) == PluginState.STOPPING)) {
         next = PluginState.STOPPING; // scaling to zero: stopped once the last process is gone
       } else {
         next = PluginState.STOPPED;
@@ -315,9 +310,8 @@ final class PoolState {
 
     /** One instance's change, published after the lock is released. */
     void moveInstance(PluginInstance instance, PluginState target, String why) {
-      PluginState previous = instance.state;
-      instance.state = target;
-      events.add(change(previous, target, Optional.ofNullable(why), instance.pid(), Optional.of(instance.id)));
+      PluginState previous = instance.moveTo(this, target);
+      events.add(change(previous, target, Optional.ofNullable(why), instance.pid(this), Optional.of(instance.id)));
     }
 
     private PluginStateListener.Change change(PluginState previous, PluginState next, Optional<String> why,

@@ -6,7 +6,9 @@ import io.jankrunner.plugin.manifest.PluginManifest.RunnerSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -37,7 +39,7 @@ final class PoolUpkeep {
 
   static void maintain(PluginPool pool) {
     List<PluginInstance> idle = new ArrayList<>();
-    List<PluginInstance> check = new ArrayList<>();
+    Map<PluginInstance, InstanceHandle> check = new LinkedHashMap<>();
     RunnerSettings runner = pool.manifest.runner();
     String why = null;
     try (PoolState.Held held = pool.state.lock()) {
@@ -63,18 +65,16 @@ final class PoolUpkeep {
           if (held.liveCount() <= runner.minInstances()) {
             break;
           }
-          if (instance.state == PluginState.READY && instance.inFlight == 0 && !instance.checking
-              && now - instance.lastActiveNanos >= runner.idleTtl().toNanos()) {
+          if (instance.idleFor(held, now, runner.idleTtl())) {
             held.moveInstance(instance, PluginState.STOPPING, why);
             idle.add(instance);
           }
         }
       }
       for (PluginInstance instance : held.instances()) {
-        if (instance.state == PluginState.READY && instance.inFlight == 0 && !instance.checking
-            && now - instance.lastHealthCheckNanos >= pool.settings.healthCheckInterval().toNanos()) {
-          instance.checking = true;
-          check.add(instance);
+        if (instance.healthCheckDue(held, now, pool.settings.healthCheckInterval())) {
+          instance.beginCheck(held, false);
+          check.put(instance, instance.process(held));
         }
       }
       held.recompute(why);
@@ -85,39 +85,39 @@ final class PoolUpkeep {
       Thread.ofVirtual().name("plugin-reap-" + instance.id).start(() -> PoolShutdown.stopInstance(pool, instance,
           pool.clock.instant(), reason));
     }
-    for (PluginInstance instance : check) {
-      Thread.ofVirtual().name("plugin-health-" + instance.id).start(() -> healthCheck(pool, instance,
+    for (Map.Entry<PluginInstance, InstanceHandle> due : check.entrySet()) {
+      PluginInstance instance = due.getKey();
+      Thread.ofVirtual().name("plugin-health-" + instance.id).start(() -> healthCheck(pool, instance, due.getValue(),
           "a periodic HealthCheck"));
     }
   }
 
   /** A call on {@code instance} passed its deadline: hung or only slow? No new calls until known. */
   static void callTimedOut(PluginPool pool, PluginInstance instance) {
+    InstanceHandle process;
     try (PoolState.Held held = pool.state.lock()) {
-      if (instance.state != PluginState.READY || instance.checking) {
+      if (instance.state(held) != PluginState.READY || instance.checking(held)) {
         return;
       }
-      instance.suspect = true;
-      instance.checking = true;
+      instance.beginCheck(held, true);
+      process = instance.process(held);
     }
-    Thread.ofVirtual().name("plugin-health-" + instance.id).start(() -> healthCheck(pool, instance,
+    Thread.ofVirtual().name("plugin-health-" + instance.id).start(() -> healthCheck(pool, instance, process,
         "a call passed its deadline"));
   }
 
   /** No answer in time: hung, killed (SIGKILL of its tree) and replaced. An answer: slow, left alone. */
-  private static void healthCheck(PluginPool pool, PluginInstance instance, String after) {
+  private static void healthCheck(PluginPool pool, PluginInstance instance, InstanceHandle process, String after) {
     Duration timeout = pool.settings.healthCheckTimeout();
-    InstanceHandle process = instance.process;
     boolean answered = process.answers(timeout);
     boolean hung = false;
     try (PoolState.Held held = pool.state.lock()) {
-      instance.checking = false;
-      instance.lastHealthCheckNanos = pool.clock.nanoTime();
-      if (answered || instance.state != PluginState.READY || !process.isAlive()) {
-        if (answered && instance.suspect) {
+      instance.endCheck(held, pool.clock.nanoTime());
+      if (answered || instance.state(held) != PluginState.READY || !process.isAlive()) {
+        if (answered && instance.suspect(held)) {
           log.info("[{}] slow, not hung: it answered a HealthCheck after {}", instance.id, after);
         }
-        instance.suspect = false;
+        instance.clearSuspect(held);
         held.signalAll();
         return;
       }
