@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 final class PoolState {
 
-  private static final Logger log = LoggerFactory.getLogger(PluginPool.class);
+  private static final Logger log = LoggerFactory.getLogger(PluginPool.class); // transitions are the pool's log
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed;
@@ -70,7 +70,12 @@ final class PoolState {
     return held;
   }
 
-  /** The pool's state while its lock is held; every operation "under the lock" is one of these. */
+  /**
+   * The pool's state while its lock is held; every operation "under the lock" is one of these, and
+   * {@link PluginInstance}'s changing fields take it too. A pool hands out one {@code Held}, from
+   * {@link #lock()}: it stands for the hold between that call and its {@link #close()}, so keep it
+   * in the try-with-resources that took it.
+   */
   final class Held implements AutoCloseable {
 
     private Held() {}
