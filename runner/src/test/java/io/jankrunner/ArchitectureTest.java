@@ -1,5 +1,6 @@
 package io.jankrunner;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.fields;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -13,7 +14,8 @@ import org.junit.jupiter.api.Test;
  * The package rules a reader relies on: no package cycles (a command goes down from intake to
  * dispatch to the plugin manager, never back up), none among the plugin host's sub-packages
  * either (the facade uses them, they never use the facade), Kafka only where records are read
- * and written, gRPC only in the plugin client ({@code plugin.grpc}).
+ * and written, gRPC only in the plugin client ({@code plugin.grpc}); a pool's changing fields
+ * private, behind the hold of its lock.
  */
 class ArchitectureTest {
 
@@ -40,6 +42,14 @@ class ArchitectureTest {
     noClasses().that().resideInAPackage("io.jankrunner.plugin.*..")
         .should().dependOnClassesThat().resideInAPackage("io.jankrunner.plugin")
         .because("the manager is built from the sub-packages; a sub-package that used it would close a cycle")
+        .check(classes);
+  }
+
+  @Test
+  void thePoolsChangingStateIsPrivateToTheTypeThatOwnsItsLock() {
+    fields().that().areDeclaredInClassesThat().resideInAPackage("io.jankrunner.plugin.pool").and().areNotFinal()
+        .should().bePrivate()
+        .because("what a pool changes is guarded by its lock, reached only through a PoolState.Held")
         .check(classes);
   }
 

@@ -10,7 +10,8 @@ import java.util.function.DoubleSupplier;
 /**
  * The crashes of one registered plugin and what follows from them under a {@link RestartPolicy}.
  * Time comes from a {@link PoolClock}, jitter from a supplier of numbers in [0, 1), so the policy is
- * tested without processes. Not thread-safe: its pool calls it under the pool's lock.
+ * tested without processes. Not thread-safe: reached only through its pool's {@link PoolState.Held},
+ * under the pool's lock.
  */
 final class CrashHistory {
 

@@ -3,6 +3,7 @@ package io.jankrunner.plugin.pool;
 import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginStartException;
 import io.jankrunner.plugin.api.PluginState;
+import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,23 +32,16 @@ final class InstanceOutcomes {
       return;
     }
     boolean keep;
-    pool.lock.lock();
-    try {
-      instance.starter = null;
-      instance.process = process;
-      keep = !pool.closed && !pool.replaced && instance.state == PluginState.STARTING;
+    try (PoolState.Held held = pool.state.lock()) {
+      instance.startEnded(held, process);
+      keep = !held.closed() && !held.replaced() && instance.state(held) == PluginState.STARTING;
       if (keep) {
-        instance.readyNanos = pool.clock.nanoTime();
-        instance.lastActiveNanos = instance.readyNanos;
-        instance.lastHealthCheckNanos = instance.readyNanos;
-        pool.lastStartFailure = null;
-        pool.moveInstance(instance, PluginState.READY, null);
-        pool.recompute(null);
-        pool.changed.signalAll();
+        instance.readyAt(held, pool.clock.nanoTime());
+        held.startSucceeded();
+        held.moveInstance(instance, PluginState.READY, null);
+        held.recompute(null);
+        held.signalAll();
       }
-    } finally {
-      pool.lock.unlock();
-      pool.events.flush();
     }
     if (keep) {
       process.onExit().thenAccept(code -> Thread.ofVirtual().start(() -> exited(pool, instance, process, code)));
@@ -58,81 +52,67 @@ final class InstanceOutcomes {
   }
 
   private static void startFailed(PluginPool pool, PluginInstance instance, PluginStartException failure) {
-    pool.lock.lock();
-    try {
-      instance.starter = null;
-      pool.instances.remove(instance);
-      pool.moveInstance(instance, pool.closed || pool.replaced ? PluginState.STOPPED : PluginState.ERROR, failure.getMessage());
-      if (!pool.closed && !pool.replaced) {
+    try (PoolState.Held held = pool.state.lock()) {
+      instance.startEnded(held, null);
+      held.forget(instance);
+      boolean ended = held.closed() || held.replaced();
+      held.moveInstance(instance, ended ? PluginState.STOPPED : PluginState.ERROR, failure.getMessage());
+      if (!ended) {
         log.warn("[{}] could not start: {}", instance.id, failure.getMessage());
-        pool.lastStartFailure = failure;
-        pool.startFailures++;
-        afterCrash(pool, failure.getMessage(), false);
+        held.startFailed(failure);
+        afterCrash(pool, held, failure.getMessage(), false);
       }
-      pool.recompute(failure.getMessage());
-      pool.changed.signalAll();
-    } finally {
-      pool.lock.unlock();
-      pool.events.flush();
+      held.recompute(failure.getMessage());
+      held.signalAll();
     }
   }
 
   /** The process ended: after a stop or a kill for hanging that is expected; otherwise it crashed. */
   private static void exited(PluginPool pool, PluginInstance instance, InstanceHandle process, int code) {
     boolean hung;
-    pool.lock.lock();
-    try {
-      if (instance.state == PluginState.STOPPING || !pool.instances.contains(instance)) {
+    try (PoolState.Held held = pool.state.lock()) {
+      if (instance.state(held) == PluginState.STOPPING || !held.has(instance)) {
         return; // its stop removes it
       }
-      hung = instance.state == PluginState.HUNG;
-    } finally {
-      pool.lock.unlock();
+      hung = instance.state(held) == PluginState.HUNG;
     }
     if (!hung) {
       process.abandon(); // fail every call still waiting on it, now
     }
     String description = process.exitDescription(code);
-    pool.lock.lock();
-    try {
-      if (!pool.instances.remove(instance)) {
+    try (PoolState.Held held = pool.state.lock()) {
+      if (!held.forget(instance)) {
         return;
       }
-      if (instance.state == PluginState.HUNG) {
-        pool.moveInstance(instance, PluginState.STOPPED, "killed: it did not answer a HealthCheck");
+      if (instance.state(held) == PluginState.HUNG) {
+        held.moveInstance(instance, PluginState.STOPPED, "killed: it did not answer a HealthCheck");
       } else {
         log.warn("[{}] crashed: {}", instance.id, description);
-        pool.moveInstance(instance, PluginState.ERROR, description);
-        if (!pool.closed && !pool.replaced) {
-          afterCrash(pool, description, true);
+        held.moveInstance(instance, PluginState.ERROR, description);
+        if (!held.closed() && !held.replaced()) {
+          afterCrash(pool, held, description, true);
         }
       }
-      pool.recompute(description);
-      pool.changed.signalAll();
-    } finally {
-      pool.lock.unlock();
-      pool.events.flush();
+      held.recompute(description);
+      held.signalAll();
     }
   }
 
-  /** Under the pool's lock: backoff before a restart, or quarantine after too many crashes. */
-  private static void afterCrash(PluginPool pool, String description, boolean replace) {
-    CrashHistory.Verdict verdict = pool.crashes.crashed();
+  /** Backoff before a restart, or quarantine after too many crashes. */
+  private static void afterCrash(PluginPool pool, PoolState.Held held, String description, boolean replace) {
+    CrashHistory.Verdict verdict = held.crashes().crashed();
     if (verdict.quarantined()) {
-      pool.backoffUntil = null;
-      pool.replacementsOwed = 0;
-      long windowMs = pool.crashes.window().toMillis();
+      held.quarantined();
+      long windowMs = held.crashes().window().toMillis();
       String crashes = verdict.crashesInWindow() + " crashes in " + (windowMs % 1000 == 0 ? windowMs / 1000 + " s" : windowMs + " ms");
       log.warn("[{}] quarantined until {}: {}", pool.id(), verdict.quarantinedUntil().get(), crashes);
-      pool.recompute(crashes + "; last: " + description);
+      held.recompute(crashes + "; last: " + description);
       PoolUpkeep.scheduleAt(pool, verdict.quarantinedUntil().get());
       return;
     }
-    pool.backoffUntil = pool.clock.instant().plus(verdict.backoff());
-    if (replace) {
-      pool.replacementsOwed++;
-    }
-    pool.recompute(description);
-    PoolUpkeep.scheduleAt(pool, pool.backoffUntil);
+    Instant until = pool.clock.instant().plus(verdict.backoff());
+    held.backOff(until, replace);
+    held.recompute(description);
+    PoolUpkeep.scheduleAt(pool, until);
   }
 }

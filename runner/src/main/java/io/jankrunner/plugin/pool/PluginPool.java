@@ -5,25 +5,17 @@ import io.jankrunner.RunnerException;
 import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginCallException;
 import io.jankrunner.plugin.api.PluginInfo;
-import io.jankrunner.plugin.api.PluginNotFoundException;
 import io.jankrunner.plugin.api.PluginStartException;
 import io.jankrunner.plugin.api.PluginState;
-import io.jankrunner.plugin.api.PluginStateListener;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A registered plugin: its manifest and binary as registered, and a pool of 0..{@code max_instances}
@@ -34,16 +26,15 @@ import org.slf4j.LoggerFactory;
  * idle instances, keeps {@code min_instances} and tells hung instances from slow ones;
  * {@link PoolShutdown} stops instances.
  *
- * <p>One lock per pool guards everything here; no call into a plugin, no process stop and no
- * listener runs under it. State changes are queued under it and published after it is released.
+ * <p>What changes is a {@link PoolState}, behind the pool's one lock and reachable only while
+ * holding it; no call into a plugin, no process stop and no listener runs under it. State changes
+ * are queued under it and published after it is released.
  *
  * <p>The pool knows an instance only as an {@link InstanceHandle} from its {@link Launcher}, and
  * time only as its {@link PoolClock} (every deadline, backoff, quarantine, idle TTL and drain limit
  * is read from it, and its lock's timed waits run on it): its unit tests run it on fakes of both.
  */
 public final class PluginPool {
-
-  private static final Logger log = LoggerFactory.getLogger(PluginPool.class);
 
   /** Starts one instance of a pool (a process, for the manager), returning once it is ready. */
   @FunctionalInterface
@@ -85,28 +76,15 @@ public final class PluginPool {
     }
   }
 
-  final ReentrantLock lock = new ReentrantLock();
-  final Condition changed;
-  final List<PluginInstance> instances = new ArrayList<>();
   final PluginManifest manifest;
   final PoolSettings settings;
-  final StateEvents events;
   final PoolClock clock;
   final ScheduledExecutorService scheduler;
   private final Path directory;
   private final Path binary;
   final Launcher launcher;
-  final CrashHistory crashes;
-  private int instanceNumbers;
-  private PluginState state = PluginState.STOPPED;
-  private Optional<String> reason = Optional.empty();
-  Instant backoffUntil;
-  int replacementsOwed;
-  PluginStartException lastStartFailure;
-  long startFailures;
-  private int waiting;
-  boolean replaced;
-  boolean closed;
+  /** Everything that changes; reachable only while holding its lock. */
+  final PoolState state;
 
   public PluginPool(PluginManifest manifest, Path directory, Path binary, PoolSettings settings, StateEvents events,
              Launcher launcher, PoolClock clock, ScheduledExecutorService scheduler) {
@@ -114,13 +92,13 @@ public final class PluginPool {
     this.directory = directory;
     this.binary = binary;
     this.settings = settings;
-    this.events = events;
     this.launcher = launcher;
     this.clock = clock;
-    this.changed = clock.newCondition(lock);
     this.scheduler = scheduler;
-    this.crashes = new CrashHistory(settings.restartPolicy().overriddenBy(manifest.runner().lifecycle()), clock,
+    CrashHistory crashes = new CrashHistory(settings.restartPolicy().overriddenBy(manifest.runner().lifecycle()), clock,
         () -> ThreadLocalRandom.current().nextDouble());
+    this.state = new PoolState(manifest.id(), manifest.runner().maxConcurrency(), crashes, events, clock,
+        instance -> InstanceOutcomes.launch(this, instance));
   }
 
   public String id() {
@@ -129,17 +107,13 @@ public final class PluginPool {
 
   /** Instance ids go on from {@code previous}'s, so a swap never reuses one. */
   public void numberAfter(PluginPool previous) {
-    previous.lock.lock();
-    try {
-      instanceNumbers = previous.instanceNumbers;
-    } finally {
-      previous.lock.unlock();
+    int numbers;
+    try (PoolState.Held old = previous.state.lock()) {
+      numbers = old.instanceNumbers();
     }
-  }
-
-  /** Under the lock: the plugin's own (derived) state. */
-  PluginState state() {
-    return state;
+    try (PoolState.Held held = state.lock()) {
+      held.numberFrom(numbers);
+    }
   }
 
   public PluginManifest manifest() {
@@ -156,8 +130,9 @@ public final class PluginPool {
 
   /** Publishes the initial state of a new registration. */
   public void announce() {
-    events.add(change(state, state, reason, OptionalLong.empty(), Optional.empty()));
-    events.flush();
+    try (PoolState.Held held = state.lock()) {
+      held.announce();
+    }
   }
 
   /**
@@ -169,51 +144,50 @@ public final class PluginPool {
    */
   public Lease acquire(Instant deadline) throws RunnerException {
     long since = clock.nanoTime();
-    lock.lock();
-    try {
-      long failuresSeen = startFailures;
-      waiting++;
+    try (PoolState.Held held = state.lock()) {
+      long failuresSeen = held.startFailures();
+      held.beginWaiting();
       try {
         while (true) {
-          checkOpen();
-          Optional<Instant> quarantine = crashes.quarantinedUntil();
+          held.checkOpen();
+          Optional<Instant> quarantine = held.crashes().quarantinedUntil();
           if (quarantine.isPresent()) {
             throw new PluginCallException(ErrorCode.PLUGIN_UNAVAILABLE, id(), "plugin " + id() + " is quarantined until "
-                + quarantine.get() + " after " + crashes.crashesInWindow() + " crashes" + reason.map(r -> "; last: " + r)
-                .orElse(""));
+                + quarantine.get() + " after " + held.crashes().crashesInWindow() + " crashes"
+                + held.reason().map(r -> "; last: " + r).orElse(""));
           }
-          Lease lease = leaseLocked(deadline, since);
+          Lease lease = lease(held, deadline, since);
           if (lease != null) {
             return lease;
           }
-          if (startFailures > failuresSeen && lastStartFailure != null) {
-            throw new PluginStartException(id(), lastStartFailure.getMessage());
+          Optional<PluginStartException> failed = held.startFailedSince(failuresSeen);
+          if (failed.isPresent()) {
+            throw new PluginStartException(id(), failed.get().getMessage());
           }
           Instant now = clock.instant();
-          endBackoffIfPassed(now);
-          if (backoffUntil == null && startingCapacity() < waiting && liveCount() < manifest.runner().maxInstances()) {
-            startInstance(instances.isEmpty() ? "cold start" : "every instance is busy");
+          held.endBackoffIfPassed(now);
+          Optional<Instant> backoffUntil = held.backoffUntil();
+          if (backoffUntil.isEmpty() && held.startingCapacity() < held.waiting()
+              && held.liveCount() < manifest.runner().maxInstances()) {
+            held.startInstance(held.instances().isEmpty() ? "cold start" : "every instance is busy");
             continue;
           }
           long waitNanos = Duration.between(now, deadline).toNanos();
           if (waitNanos <= 0) {
             throw new PluginCallException(ErrorCode.TIMEOUT, id(), "no instance of " + id()
-                + " could take the call before its deadline (" + describe() + ")");
+                + " could take the call before its deadline (" + held.describe() + ")");
           }
-          if (backoffUntil != null) {
-            waitNanos = Math.min(waitNanos, Math.max(1, Duration.between(now, backoffUntil).toNanos()));
+          if (backoffUntil.isPresent()) {
+            waitNanos = Math.min(waitNanos, Math.max(1, Duration.between(now, backoffUntil.get()).toNanos()));
           }
-          changed.awaitNanos(waitNanos);
+          held.await(waitNanos);
         }
       } finally {
-        waiting--;
+        held.endWaiting();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new PluginCallException(ErrorCode.INTERNAL, id(), "interrupted while waiting for an instance");
-    } finally {
-      lock.unlock();
-      events.flush();
     }
   }
 
@@ -222,107 +196,60 @@ public final class PluginPool {
    * the common case of a call, taken without parking its thread. Empty means: ask {@link #acquire}.
    */
   public Optional<Lease> tryAcquire(Instant deadline) {
-    lock.lock();
-    try {
-      if (replaced || closed || crashes.quarantined()) {
+    try (PoolState.Held held = state.lock()) {
+      if (held.replaced() || held.closed() || held.crashes().quarantined()) {
         return Optional.empty();
       }
-      return Optional.ofNullable(leaseLocked(deadline, clock.nanoTime()));
-    } finally {
-      lock.unlock();
+      return Optional.ofNullable(lease(held, deadline, clock.nanoTime()));
     }
   }
 
-  /** Under the lock: a slot on the least-loaded instance that takes calls, or null. */
-  private Lease leaseLocked(Instant deadline, long since) {
-    PluginInstance pick = instances.stream().filter(i -> i.takesCalls(manifest.runner().maxConcurrency()))
-        .min(Comparator.comparingInt(i -> i.inFlight)).orElse(null);
+  /** A slot on the least-loaded instance that takes calls, or null. */
+  private static Lease lease(PoolState.Held held, Instant deadline, long since) {
+    PluginInstance pick = held.takeSlot(deadline);
     if (pick == null) {
       return null;
     }
-    pick.inFlight++;
-    pick.lastActiveNanos = clock.nanoTime();
-    if (deadline.isAfter(pick.drainBy)) {
-      pick.drainBy = deadline;
-    }
-    Optional<Duration> cold = pick.readyNanos - since > 0 ? Optional.of(pick.process.coldStart()) : Optional.empty();
-    return new Lease(pick, pick.process, cold);
+    InstanceHandle process = pick.process(held);
+    Optional<Duration> cold = pick.readyAfter(held, since) ? Optional.of(process.coldStart()) : Optional.empty();
+    return new Lease(pick, process, cold);
   }
 
   /** A call has ended: its slot is free (busy or idle is a count, not a published state). */
   public void release(Lease lease) {
-    lock.lock();
-    try {
-      lease.instance().inFlight--;
-      lease.instance().lastActiveNanos = clock.nanoTime();
-      changed.signalAll();
-    } finally {
-      lock.unlock();
+    try (PoolState.Held held = state.lock()) {
+      held.giveBackSlot(lease.instance());
     }
   }
 
   /** Starts instances until {@code count} are live (at most {@code max_instances}). */
   public void warmUp(int count, String why) {
-    lock.lock();
-    try {
-      while (!closed && !replaced && liveCount() < Math.min(count, manifest.runner().maxInstances())) {
-        startInstance(why);
+    try (PoolState.Held held = state.lock()) {
+      while (!held.closed() && !held.replaced() && held.liveCount() < Math.min(count, manifest.runner().maxInstances())) {
+        held.startInstance(why);
       }
-    } finally {
-      lock.unlock();
-      events.flush();
     }
   }
 
   /** Waits until some instance is ready; throws the start failure, or at {@code deadline}. */
   public void awaitReady(Instant deadline) throws RunnerException {
-    lock.lock();
-    try {
-      long failuresSeen = startFailures;
-      while (instances.stream().noneMatch(i -> i.state == PluginState.READY)) {
-        checkOpen();
-        if (startFailures > failuresSeen && lastStartFailure != null) {
-          throw new PluginStartException(id(), lastStartFailure.getMessage());
+    try (PoolState.Held held = state.lock()) {
+      long failuresSeen = held.startFailures();
+      while (held.anyReady().isEmpty()) {
+        held.checkOpen();
+        Optional<PluginStartException> failed = held.startFailedSince(failuresSeen);
+        if (failed.isPresent()) {
+          throw new PluginStartException(id(), failed.get().getMessage());
         }
         long waitNanos = Duration.between(clock.instant(), deadline).toNanos();
         if (waitNanos <= 0) {
-          throw new PluginStartException(id(), "plugin " + id() + " was not ready in time (" + describe() + ")");
+          throw new PluginStartException(id(), "plugin " + id() + " was not ready in time (" + held.describe() + ")");
         }
-        changed.awaitNanos(waitNanos);
+        held.await(waitNanos);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new PluginStartException(id(), "interrupted while waiting for the plugin to start");
-    } finally {
-      lock.unlock();
-      events.flush();
-    }
-  }
-
-  private void checkOpen() throws PluginNotFoundException {
-    if (replaced) {
-      throw new Replaced();
-    }
-    if (closed) {
-      throw new PluginNotFoundException(id(), "plugin " + id() + " was unregistered");
-    }
-  }
-
-  /** Under the lock: a new instance, started on its own thread so that no caller's deadline waits on it. */
-  void startInstance(String why) {
-    PluginInstance instance = new PluginInstance(id() + "#" + (++instanceNumbers), clock.instant(), clock.nanoTime());
-    instances.add(instance);
-    moveInstance(instance, PluginState.STARTING, why);
-    recompute(why);
-    instance.starter = Thread.ofVirtual().name("plugin-start-" + instance.id)
-        .unstarted(() -> InstanceOutcomes.launch(this, instance));
-    instance.starter.start();
-  }
-
-  /** Under the lock: a backoff that has passed no longer holds starts back. */
-  void endBackoffIfPassed(Instant now) {
-    if (backoffUntil != null && !now.isBefore(backoffUntil)) {
-      backoffUntil = null;
     }
   }
 
@@ -347,87 +274,22 @@ public final class PluginPool {
 
   /** What get and list show. */
   public PluginInfo info() {
-    lock.lock();
-    try {
-      int inFlight = instances.stream().mapToInt(i -> i.inFlight).sum();
-      OptionalLong pid = instances.stream().filter(i -> i.state == PluginState.READY).findFirst()
-          .map(PluginInstance::pid).orElse(OptionalLong.empty());
-      String status = state == PluginState.READY && inFlight > 0 ? PluginState.RUNNING.jsonName() : state.jsonName();
+    try (PoolState.Held held = state.lock()) {
+      List<PluginInstance> instances = held.instances();
+      int inFlight = instances.stream().mapToInt(i -> i.inFlight(held)).sum();
+      OptionalLong pid = held.anyReady().map(i -> i.pid(held)).orElse(OptionalLong.empty());
+      PluginState plugin = held.state();
+      String status = plugin == PluginState.READY && inFlight > 0 ? PluginState.RUNNING.jsonName() : plugin.jsonName();
       return new PluginInfo(Optional.of(id()), Optional.of(manifest.name()), Optional.of(manifest.version()),
-          Optional.of(manifest.description()), directory, status, true, reason, pid, inFlight,
-          instances.stream().map(PluginInstance::info).toList(), Optional.of(manifest));
-    } finally {
-      lock.unlock();
+          Optional.of(manifest.description()), directory, status, true, held.reason(), pid, inFlight,
+          instances.stream().map(i -> i.info(held)).toList(), Optional.of(manifest));
     }
   }
 
   /** A ready instance, for health and cold-start questions. */
   public Optional<InstanceHandle> anyReadyProcess() {
-    lock.lock();
-    try {
-      return instances.stream().filter(i -> i.state == PluginState.READY).findFirst().map(i -> i.process);
-    } finally {
-      lock.unlock();
+    try (PoolState.Held held = state.lock()) {
+      return held.anyReady().map(i -> i.process(held));
     }
-  }
-
-  int liveCount() {
-    return (int) instances.stream().filter(PluginInstance::live).count();
-  }
-
-  private int startingCapacity() {
-    return (int) instances.stream().filter(i -> i.state == PluginState.STARTING).count()
-        * manifest.runner().maxConcurrency();
-  }
-
-  private String describe() {
-    return instances.size() + " instance(s): " + instances.stream()
-        .map(i -> i.id + " " + i.state.jsonName() + (i.suspect ? " (suspect)" : "") + " " + i.inFlight + " in flight")
-        .toList() + (backoffUntil != null ? "; restart backoff until " + backoffUntil : "");
-  }
-
-  /** Under the lock: the plugin's state from its instances, backoff and quarantine; publishes a change. */
-  void recompute(String why) {
-    PluginState next;
-    if (closed) {
-      next = instances.isEmpty() ? PluginState.STOPPED : PluginState.STOPPING;
-    } else if (crashes.quarantined()) {
-      next = PluginState.QUARANTINED;
-    } else if (instances.stream().anyMatch(i -> i.state == PluginState.READY)) {
-      next = PluginState.READY;
-    } else if (instances.stream().anyMatch(i -> i.state == PluginState.STARTING)) {
-      next = PluginState.STARTING;
-    } else if (lastStartFailure != null) {
-      next = PluginState.ERROR; // its next start also waits for the backoff
-    } else if (backoffUntil != null) {
-      next = PluginState.BACKOFF;
-    } else if (instances.stream().anyMatch(i -> i.state == PluginState.STOPPING)) {
-      next = PluginState.STOPPING; // scaling to zero: stopped once the last process is gone
-    } else {
-      next = PluginState.STOPPED;
-    }
-    if (next == state || replaced) {
-      return; // a replaced registration's end is not the plugin's: its successor speaks for it
-    }
-    if (!state.canMoveTo(next)) {
-      log.debug("[{}] unexpected transition {} -> {}", id(), state, next);
-    }
-    PluginState previous = state;
-    state = next;
-    reason = next == PluginState.READY ? Optional.empty() : Optional.ofNullable(why);
-    log.debug("[{}] {} -> {}", id(), previous.jsonName(), next.jsonName());
-    events.add(change(previous, next, reason, OptionalLong.empty(), Optional.empty()));
-  }
-
-  /** Under the lock: one instance's change, published after the lock is released. */
-  void moveInstance(PluginInstance instance, PluginState target, String why) {
-    PluginState previous = instance.state;
-    instance.state = target;
-    events.add(change(previous, target, Optional.ofNullable(why), instance.pid(), Optional.of(instance.id)));
-  }
-
-  private PluginStateListener.Change change(PluginState previous, PluginState next, Optional<String> why,
-                                            OptionalLong pid, Optional<String> instanceId) {
-    return new PluginStateListener.Change(id(), previous, next, why, pid, clock.instant(), instanceId);
   }
 }

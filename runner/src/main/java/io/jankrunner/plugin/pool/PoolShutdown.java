@@ -5,7 +5,9 @@ import io.jankrunner.plugin.api.PluginState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -19,21 +21,21 @@ final class PoolShutdown {
 
   /** Stops {@code instance} (already STOPPING): waits for its calls up to {@code drainLimit}, then stops it. */
   static void stopInstance(PluginPool pool, PluginInstance instance, Instant drainLimit, String why) {
-    pool.lock.lock();
-    try {
-      while (instance.inFlight > 0) {
-        long waitNanos = Duration.between(pool.clock.instant(), drainLimit).toNanos();
-        if (waitNanos <= 0) {
-          break;
+    InstanceHandle process;
+    try (PoolState.Held held = pool.state.lock()) {
+      try {
+        while (instance.inFlight(held) > 0) {
+          long waitNanos = Duration.between(pool.clock.instant(), drainLimit).toNanos();
+          if (waitNanos <= 0) {
+            break;
+          }
+          held.await(waitNanos);
         }
-        pool.changed.awaitNanos(waitNanos);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } finally {
-      pool.lock.unlock();
+      process = instance.process(held);
     }
-    InstanceHandle process = instance.process;
     if (process != null) {
       process.stop(pool.settings.stopGrace());
     }
@@ -41,15 +43,11 @@ final class PoolShutdown {
   }
 
   static void forget(PluginPool pool, PluginInstance instance, String why) {
-    pool.lock.lock();
-    try {
-      pool.instances.remove(instance);
-      pool.moveInstance(instance, PluginState.STOPPED, why);
-      pool.recompute(why);
-      pool.changed.signalAll();
-    } finally {
-      pool.lock.unlock();
-      pool.events.flush();
+    try (PoolState.Held held = pool.state.lock()) {
+      held.forget(instance);
+      held.moveInstance(instance, PluginState.STOPPED, why);
+      held.recompute(why);
+      held.signalAll();
     }
   }
 
@@ -60,29 +58,26 @@ final class PoolShutdown {
    * Returns when all are gone; bounded by the drain, the stop grace and the start bound.
    */
   static void shutDown(PluginPool pool, boolean replacement, Optional<Instant> drainLimit, String why) {
-    List<PluginInstance> stopping = new ArrayList<>();
+    Map<PluginInstance, Instant> stopping = new LinkedHashMap<>();
     List<Thread> starters = new ArrayList<>();
-    pool.lock.lock();
-    try {
-      pool.replaced |= replacement;
-      pool.closed = true;
-      for (PluginInstance instance : pool.instances) {
-        if (instance.state == PluginState.STARTING && instance.starter != null) {
-          starters.add(instance.starter);
-        } else if (instance.state == PluginState.READY) {
-          pool.moveInstance(instance, PluginState.STOPPING, why);
-          stopping.add(instance);
+    try (PoolState.Held held = pool.state.lock()) {
+      held.end(replacement);
+      for (PluginInstance instance : held.instances()) {
+        Optional<Thread> starter = instance.starter(held);
+        if (instance.state(held) == PluginState.STARTING && starter.isPresent()) {
+          starters.add(starter.get());
+        } else if (instance.state(held) == PluginState.READY) {
+          held.moveInstance(instance, PluginState.STOPPING, why);
+          stopping.put(instance, drainLimit.orElse(instance.drainBy(held)));
         }
       }
-      pool.recompute(why);
-      pool.changed.signalAll();
-    } finally {
-      pool.lock.unlock();
-      pool.events.flush();
+      held.recompute(why);
+      held.signalAll();
     }
     List<Thread> stops = new ArrayList<>();
-    for (PluginInstance instance : stopping) {
-      Instant limit = drainLimit.orElse(instance.drainBy);
+    for (Map.Entry<PluginInstance, Instant> stop : stopping.entrySet()) {
+      PluginInstance instance = stop.getKey();
+      Instant limit = stop.getValue();
       stops.add(Thread.ofVirtual().name("plugin-stop-" + instance.id).start(() -> stopInstance(pool, instance, limit, why)));
     }
     starters.forEach(Thread::interrupt);

@@ -6,7 +6,9 @@ import io.jankrunner.plugin.manifest.PluginManifest.RunnerSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -37,52 +39,45 @@ final class PoolUpkeep {
 
   static void maintain(PluginPool pool) {
     List<PluginInstance> idle = new ArrayList<>();
-    List<PluginInstance> check = new ArrayList<>();
+    Map<PluginInstance, InstanceHandle> check = new LinkedHashMap<>();
     RunnerSettings runner = pool.manifest.runner();
     String why = null;
-    pool.lock.lock();
-    try {
-      if (pool.closed) {
+    try (PoolState.Held held = pool.state.lock()) {
+      if (held.closed()) {
         return;
       }
-      pool.endBackoffIfPassed(pool.clock.instant());
-      if (!pool.crashes.quarantined() && pool.backoffUntil == null) {
-        if (pool.state() == PluginState.QUARANTINED && pool.liveCount() == 0) {
-          pool.startInstance("quarantine over: one probe instance");
+      held.endBackoffIfPassed(pool.clock.instant());
+      if (!held.crashes().quarantined() && held.backoffUntil().isEmpty()) {
+        if (held.state() == PluginState.QUARANTINED && held.liveCount() == 0) {
+          held.startInstance("quarantine over: one probe instance");
         }
         int wanted = Math.min(runner.maxInstances(),
-            Math.max(runner.minInstances(), pool.replacementsOwed > 0 ? 1 : 0));
-        pool.replacementsOwed = 0;
-        while (pool.liveCount() < wanted) {
-          pool.startInstance(pool.liveCount() < runner.minInstances() ? "min_instances " + runner.minInstances()
+            Math.max(runner.minInstances(), held.takeReplacementsOwed() > 0 ? 1 : 0));
+        while (held.liveCount() < wanted) {
+          held.startInstance(held.liveCount() < runner.minInstances() ? "min_instances " + runner.minInstances()
               : "restart after a crash");
         }
       }
       long now = pool.clock.nanoTime();
       if (!runner.idleTtl().isZero()) {
         why = "idle for " + runner.idleTtl().toMillis() + " ms (idle_ttl_ms)";
-        for (PluginInstance instance : List.copyOf(pool.instances)) {
-          if (pool.liveCount() <= runner.minInstances()) {
+        for (PluginInstance instance : List.copyOf(held.instances())) {
+          if (held.liveCount() <= runner.minInstances()) {
             break;
           }
-          if (instance.state == PluginState.READY && instance.inFlight == 0 && !instance.checking
-              && now - instance.lastActiveNanos >= runner.idleTtl().toNanos()) {
-            pool.moveInstance(instance, PluginState.STOPPING, why);
+          if (instance.idleFor(held, now, runner.idleTtl())) {
+            held.moveInstance(instance, PluginState.STOPPING, why);
             idle.add(instance);
           }
         }
       }
-      for (PluginInstance instance : pool.instances) {
-        if (instance.state == PluginState.READY && instance.inFlight == 0 && !instance.checking
-            && now - instance.lastHealthCheckNanos >= pool.settings.healthCheckInterval().toNanos()) {
-          instance.checking = true;
-          check.add(instance);
+      for (PluginInstance instance : held.instances()) {
+        if (instance.healthCheckDue(held, now, pool.settings.healthCheckInterval())) {
+          instance.beginCheck(held, false);
+          check.put(instance, instance.process(held));
         }
       }
-      pool.recompute(why);
-    } finally {
-      pool.lock.unlock();
-      pool.events.flush();
+      held.recompute(why);
     }
     String reason = why;
     for (PluginInstance instance : idle) {
@@ -90,63 +85,57 @@ final class PoolUpkeep {
       Thread.ofVirtual().name("plugin-reap-" + instance.id).start(() -> PoolShutdown.stopInstance(pool, instance,
           pool.clock.instant(), reason));
     }
-    for (PluginInstance instance : check) {
-      Thread.ofVirtual().name("plugin-health-" + instance.id).start(() -> healthCheck(pool, instance,
+    for (Map.Entry<PluginInstance, InstanceHandle> due : check.entrySet()) {
+      PluginInstance instance = due.getKey();
+      Thread.ofVirtual().name("plugin-health-" + instance.id).start(() -> healthCheck(pool, instance, due.getValue(),
           "a periodic HealthCheck"));
     }
   }
 
   /** A call on {@code instance} passed its deadline: hung or only slow? No new calls until known. */
   static void callTimedOut(PluginPool pool, PluginInstance instance) {
-    pool.lock.lock();
-    try {
-      if (instance.state != PluginState.READY || instance.checking) {
+    InstanceHandle process;
+    try (PoolState.Held held = pool.state.lock()) {
+      if (instance.state(held) != PluginState.READY || instance.checking(held)) {
         return;
       }
-      instance.suspect = true;
-      instance.checking = true;
-    } finally {
-      pool.lock.unlock();
+      instance.beginCheck(held, true);
+      process = instance.process(held);
     }
-    Thread.ofVirtual().name("plugin-health-" + instance.id).start(() -> healthCheck(pool, instance,
+    Thread.ofVirtual().name("plugin-health-" + instance.id).start(() -> healthCheck(pool, instance, process,
         "a call passed its deadline"));
   }
 
   /** No answer in time: hung, killed (SIGKILL of its tree) and replaced. An answer: slow, left alone. */
-  private static void healthCheck(PluginPool pool, PluginInstance instance, String after) {
+  private static void healthCheck(PluginPool pool, PluginInstance instance, InstanceHandle process, String after) {
     Duration timeout = pool.settings.healthCheckTimeout();
-    InstanceHandle process = instance.process;
     boolean answered = process.answers(timeout);
     boolean hung = false;
-    pool.lock.lock();
-    try {
-      instance.checking = false;
-      instance.lastHealthCheckNanos = pool.clock.nanoTime();
-      if (answered || instance.state != PluginState.READY || !process.isAlive()) {
-        if (answered && instance.suspect) {
+    try (PoolState.Held held = pool.state.lock()) {
+      instance.endCheck(held, pool.clock.nanoTime());
+      if (answered || instance.state(held) != PluginState.READY || !process.isAlive()) {
+        if (answered && instance.suspect(held)) {
           log.info("[{}] slow, not hung: it answered a HealthCheck after {}", instance.id, after);
         }
-        instance.suspect = false;
-        pool.changed.signalAll();
+        instance.clearSuspect(held);
+        held.signalAll();
         return;
       }
       hung = true;
       String why = "hung: no answer to a HealthCheck within " + timeout.toMillis() + " ms after " + after
           + "; killed and replaced";
       log.warn("[{}] {}", instance.id, why);
-      pool.moveInstance(instance, PluginState.HUNG, why);
+      held.moveInstance(instance, PluginState.HUNG, why);
       RunnerSettings runner = pool.manifest.runner();
-      if (!pool.closed && !pool.crashes.quarantined()
-          && pool.liveCount() < Math.min(runner.maxInstances(), Math.max(1, runner.minInstances()))) {
-        pool.startInstance("replacing hung " + instance.id);
+      if (!held.closed() && !held.crashes().quarantined()
+          && held.liveCount() < Math.min(runner.maxInstances(), Math.max(1, runner.minInstances()))) {
+        held.startInstance("replacing hung " + instance.id);
       }
-      pool.recompute(why);
-      pool.changed.signalAll();
+      held.recompute(why);
+      held.signalAll();
     } finally {
-      pool.lock.unlock();
-      pool.events.flush();
       if (hung) {
-        process.kill();
+        process.kill(); // after the lock is released and the change published
       }
     }
   }
