@@ -16,12 +16,8 @@ import io.jankrunner.plugin.api.PluginReply;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.resilience.PluginGuards;
 import io.jankrunner.result.Result;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -96,7 +92,7 @@ public final class Dispatcher {
   }
 
   private CompletableFuture<Result> answer(Command command, Delivery delivery) {
-    return results.computeIfAbsent(command.id(), fingerprint(command), () -> run(command, delivery))
+    return results.computeIfAbsent(command.id(), Fingerprint.of(command), () -> run(command, delivery))
         .thenApply(lookup -> switch (lookup) {
           case ResultCache.Hit(Result result) -> result.deliveryCount() == delivery.deliveryCount() ? result
               : result.withDeliveryCount(delivery.deliveryCount());
@@ -105,19 +101,6 @@ public final class Dispatcher {
                   + command.id() + " was already used for a different command (type, plugin, method or args "
                   + "differ); command ids must be unique"), 0, delivery);
         });
-  }
-
-  /** What makes two commands with one id the same command: a redelivery, not a reuse. */
-  static String fingerprint(Command command) {
-    StringBuilder text = new StringBuilder().append(command.type().jsonName()).append('\n')
-        .append(command.plugin().orElse("")).append('\n').append(command.method().orElse("")).append('\n')
-        .append(command.rebuild()).append('\n').append(command.args());
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
   }
 
   /** Forgets a result that could not be delivered, so a redelivery runs the command again. */
