@@ -23,10 +23,12 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -69,6 +71,10 @@ public final class PluginGuards {
   private static final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("plugin-retry-timer").daemon(true).factory());
 
+  /** Where calls wait for a permit of a full bulkhead: a virtual thread each. */
+  private static final Executor BULKHEAD_WAITS = Executors.newThreadPerTaskExecutor(
+      Thread.ofVirtual().name("plugin-bulkhead-wait").factory());
+
   public PluginGuards(Duration bulkheadWait) {
     this.bulkheadWait = bulkheadWait;
   }
@@ -94,8 +100,8 @@ public final class PluginGuards {
 
   /**
    * Runs {@code call} under the plugin's guards, without a thread waiting for it: the bulkhead
-   * permit is taken at once when one is free (a full bulkhead makes this thread wait, up to the
-   * bulkhead's wait: only overload parks a thread), the breaker is asked with
+   * permit is taken at once when one is free (a full bulkhead makes a virtual thread wait, up to
+   * the bulkhead's wait: only overload parks a thread, never the caller's), the breaker is asked with
    * {@code tryAcquirePermission} and told the outcome when the call completes, and a retry is
    * scheduled after its backoff rather than slept for.
    *
@@ -106,8 +112,20 @@ public final class PluginGuards {
    */
   public <T> CompletableFuture<T> call(PluginManifest manifest, String method, Optional<Instant> deadline,
                                        AtomicInteger attempts, Call<T> call) {
-    String id = manifest.id();
     Bundle guards = bundle(manifest);
+    if (guards.bulkhead().getMetrics().getAvailableConcurrentCalls() > 0) {
+      // The usual case: a permit is free, taken at once on this thread (which may be a poll
+      // thread: only if another thread takes the last permit in between does this one wait).
+      return guarded(manifest, guards, method, deadline, attempts, call);
+    }
+    // A full bulkhead: the wait for a permit gets a virtual thread, so the caller never waits.
+    return CompletableFuture.supplyAsync(() -> guarded(manifest, guards, method, deadline, attempts, call),
+        BULKHEAD_WAITS).thenCompose(Function.identity());
+  }
+
+  private <T> CompletableFuture<T> guarded(PluginManifest manifest, Bundle guards, String method,
+                                           Optional<Instant> deadline, AtomicInteger attempts, Call<T> call) {
+    String id = manifest.id();
     Bulkhead bulkhead = guards.bulkhead();
     try {
       bulkhead.acquirePermission();

@@ -114,7 +114,7 @@ class GroupIntakeTest {
         ControlPlane.LOCAL, "worker-1", 1000);
     RecordHandler handler = new RecordHandler(
         CommandParser.forExecuteTopic(CommandParser.DEFAULT_MAX_BYTES, ReplyTopics.of(TOPICS)), dispatcher, TOPICS,
-        "worker-1", false, Topics.MAX_REQUEST_BYTES, queued -> { }, ReplyTopicCheck.trusting());
+        "worker-1", false, Topics.MAX_REQUEST_BYTES, queued -> { }, ReplyTopicCheck.trusting(), workers);
     intake = new GroupIntake(consumer, TOPIC, handler, new KafkaWriter(producer), Optional.empty(), workers,
         maxInFlight, maxPollRecords, Duration.ofMillis(200));
     consumer.updateBeginningOffsets(Map.of(P0, 0L));
