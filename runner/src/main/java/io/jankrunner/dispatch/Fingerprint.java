@@ -1,11 +1,11 @@
 package io.jankrunner.dispatch;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.google.common.hash.Hasher;
 import com.google.common.hash.Hashing;
 import io.jankrunner.command.Command;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 
@@ -26,57 +26,108 @@ import java.util.Optional;
 record Fingerprint(long high, long low) {
 
   static Fingerprint of(Command command) {
-    Hasher hasher = Hashing.murmur3_128().newHasher();
-    text(hasher, command.type().jsonName());
-    optional(hasher, command.plugin());
-    optional(hasher, command.method());
-    hasher.putBoolean(command.rebuild());
-    node(hasher, command.args());
-    ByteBuffer hash = ByteBuffer.wrap(hasher.hash().asBytes()).order(ByteOrder.LITTLE_ENDIAN);
+    Encoding bytes = new Encoding();
+    bytes.text(command.type().jsonName());
+    bytes.optional(command.plugin());
+    bytes.optional(command.method());
+    bytes.put(command.rebuild() ? 1 : 0);
+    bytes.node(command.args());
+    // One pass of the hash over the encoding: far cheaper than feeding a streaming hasher value by value.
+    ByteBuffer hash = ByteBuffer.wrap(Hashing.murmur3_128().hashBytes(bytes.array, 0, bytes.length).asBytes())
+        .order(ByteOrder.LITTLE_ENDIAN);
     return new Fingerprint(hash.getLong(0), hash.getLong(8));
   }
 
-  private static void optional(Hasher hasher, Optional<String> value) {
-    if (value.isPresent()) {
-      hasher.putByte((byte) 1);
-      text(hasher, value.get());
-    } else {
-      hasher.putByte((byte) 0);
+  /** The bytes hashed: every value tagged with its kind, every string and container with its length. */
+  private static final class Encoding {
+    byte[] array = new byte[256];
+    int length;
+
+    private void room(int more) {
+      if (length + more > array.length) {
+        array = Arrays.copyOf(array, Math.max(array.length * 2, length + more));
+      }
     }
-  }
 
-  private static void text(Hasher hasher, String text) {
-    hasher.putInt(text.length()).putUnencodedChars(text);
-  }
+    void put(int b) {
+      room(1);
+      array[length++] = (byte) b;
+    }
 
-  private static void node(Hasher hasher, JsonNode node) {
-    switch (node.getNodeType()) {
-      case OBJECT -> {
-        hasher.putByte((byte) '{').putInt(node.size());
-        for (Map.Entry<String, JsonNode> field : node.properties()) {
-          text(hasher, field.getKey());
-          node(hasher, field.getValue());
+    void putInt(int value) {
+      room(4);
+      for (int shift = 0; shift < 32; shift += 8) {
+        array[length++] = (byte) (value >>> shift);
+      }
+    }
+
+    void putLong(long value) {
+      room(8);
+      for (int shift = 0; shift < 64; shift += 8) {
+        array[length++] = (byte) (value >>> shift);
+      }
+    }
+
+    void text(String text) {
+      int chars = text.length();
+      putInt(chars);
+      room(2 * chars);
+      for (int i = 0; i < chars; i++) {
+        char c = text.charAt(i);
+        array[length++] = (byte) c;
+        array[length++] = (byte) (c >>> 8);
+      }
+    }
+
+    void optional(Optional<String> value) {
+      if (value.isPresent()) {
+        put(1);
+        text(value.get());
+      } else {
+        put(0);
+      }
+    }
+
+    void node(JsonNode node) {
+      switch (node.getNodeType()) {
+        case OBJECT -> {
+          put('{');
+          putInt(node.size());
+          for (Map.Entry<String, JsonNode> field : node.properties()) {
+            text(field.getKey());
+            node(field.getValue());
+          }
+        }
+        case ARRAY -> {
+          put('[');
+          putInt(node.size());
+          for (JsonNode element : node) {
+            node(element);
+          }
+        }
+        case STRING -> {
+          put('"');
+          text(node.textValue());
+        }
+        case NUMBER -> {
+          if (node.isIntegralNumber() && node.canConvertToLong()) {
+            put('i');
+            putLong(node.longValue());
+          } else if (node.isDouble() || node.isFloat()) {
+            put('d');
+            putLong(Double.doubleToLongBits(node.doubleValue()));
+          } else {
+            put('n'); // beyond a long, or a BigDecimal
+            text(node.asText());
+          }
+        }
+        case BOOLEAN -> put(node.booleanValue() ? 'T' : 'F');
+        case NULL -> put('0');
+        default -> { // binary or POJO: never parsed from JSON
+          put('?');
+          text(node.toString());
         }
       }
-      case ARRAY -> {
-        hasher.putByte((byte) '[').putInt(node.size());
-        for (JsonNode element : node) {
-          node(hasher, element);
-        }
-      }
-      case STRING -> text(hasher.putByte((byte) '"'), node.textValue());
-      case NUMBER -> {
-        if (node.isIntegralNumber() && node.canConvertToLong()) {
-          hasher.putByte((byte) 'i').putLong(node.longValue());
-        } else if (node.isDouble() || node.isFloat()) {
-          hasher.putByte((byte) 'd').putDouble(node.doubleValue());
-        } else {
-          text(hasher.putByte((byte) 'n'), node.asText()); // beyond a long, or a BigDecimal
-        }
-      }
-      case BOOLEAN -> hasher.putByte((byte) 'b').putBoolean(node.booleanValue());
-      case NULL -> hasher.putByte((byte) '0');
-      default -> text(hasher.putByte((byte) '?'), node.toString()); // binary or POJO: never parsed from JSON
     }
   }
 
