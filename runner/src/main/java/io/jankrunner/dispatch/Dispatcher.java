@@ -16,16 +16,10 @@ import io.jankrunner.plugin.api.PluginReply;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.resilience.PluginGuards;
 import io.jankrunner.result.Result;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,12 +43,6 @@ public final class Dispatcher {
   private final ControlPlane controlPlane;
   private final String workerId;
   private final ResultCache results;
-  /**
-   * Where an execute command goes on once its plugin has answered: the answer arrives on the
-   * plugin channel's event loop, which must not build, serialize and publish results.
-   */
-  private final Executor continuations = Executors.newThreadPerTaskExecutor(
-      Thread.ofVirtual().name("command-result-", 0).factory());
   private volatile CommandObserver observer = CommandObserver.NONE;
 
   public Dispatcher(PluginManager manager, PluginGuards guards, ControlPlane controlPlane, String workerId,
@@ -68,9 +56,10 @@ public final class Dispatcher {
 
   /**
    * The result for {@code command}; never fails for anything a command or plugin can do. An
-   * execute command does not hold this thread while its plugin works: the future completes on a
-   * virtual thread of its own once the plugin has answered. Other commands (register, build…)
-   * run on the calling thread.
+   * execute command does not hold this thread while its plugin works (nor, when the plugin's
+   * bulkhead is full, while it waits for room): the future completes on the thread that
+   * receives the plugin's answer, so what the caller chains to it must not block. Other commands
+   * (register, build…) run on the calling thread.
    */
   public CompletableFuture<Result> handleAsync(Command command, Delivery delivery) {
     long started = System.nanoTime();
@@ -96,7 +85,7 @@ public final class Dispatcher {
   }
 
   private CompletableFuture<Result> answer(Command command, Delivery delivery) {
-    return results.computeIfAbsent(command.id(), fingerprint(command), () -> run(command, delivery))
+    return results.computeIfAbsent(command.id(), Fingerprint.of(command), () -> run(command, delivery))
         .thenApply(lookup -> switch (lookup) {
           case ResultCache.Hit(Result result) -> result.deliveryCount() == delivery.deliveryCount() ? result
               : result.withDeliveryCount(delivery.deliveryCount());
@@ -105,19 +94,6 @@ public final class Dispatcher {
                   + command.id() + " was already used for a different command (type, plugin, method or args "
                   + "differ); command ids must be unique"), 0, delivery);
         });
-  }
-
-  /** What makes two commands with one id the same command: a redelivery, not a reuse. */
-  static String fingerprint(Command command) {
-    StringBuilder text = new StringBuilder().append(command.type().jsonName()).append('\n')
-        .append(command.plugin().orElse("")).append('\n').append(command.method().orElse("")).append('\n')
-        .append(command.rebuild()).append('\n').append(command.args());
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.toString().getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
   }
 
   /** Forgets a result that could not be delivered, so a redelivery runs the command again. */
@@ -134,9 +110,11 @@ public final class Dispatcher {
   private CompletableFuture<Result> run(Command command, Delivery delivery) {
     AtomicInteger attempts = new AtomicInteger();
     if (command.type() == CommandType.EXECUTE) {
-      return execute(command, delivery, attempts).handleAsync((reply, error) -> error == null
+      // Finished on the thread that completes the call (the plugin channel's event loop, as a rule):
+      // building a result is cheap, and another hand-off per command would cost more than it.
+      return execute(command, delivery, attempts).handle((reply, error) -> error == null
           ? success(command, reply.data(), attempts, delivery).withColdStart(reply.coldStart())
-          : failed(command, RunnerException.unwrap(error), attempts, delivery), continuations);
+          : failed(command, RunnerException.unwrap(error), attempts, delivery));
     }
     try {
       JsonNode data = switch (command.type()) {

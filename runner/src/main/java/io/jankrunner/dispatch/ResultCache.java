@@ -23,7 +23,7 @@ final class ResultCache {
   record Hit(Result result) implements Lookup {}
 
   /** The id was seen with another command. */
-  record Conflict(String previousFingerprint) implements Lookup {}
+  record Conflict(Fingerprint previousFingerprint) implements Lookup {}
 
   private static final int ENTRY_OVERHEAD_BYTES = 256;
 
@@ -33,11 +33,11 @@ final class ResultCache {
   private long bytes;
 
   private static final class Entry {
-    final String fingerprint;
+    final Fingerprint fingerprint;
     final CompletableFuture<Result> result = new CompletableFuture<>();
     long weight = ENTRY_OVERHEAD_BYTES;
 
-    Entry(String fingerprint) {
+    Entry(Fingerprint fingerprint) {
       this.fingerprint = fingerprint;
     }
   }
@@ -51,7 +51,7 @@ final class ResultCache {
    * The result for {@code id}: a remembered one, the one under way (its future: nobody waits
    * here), or {@code compute}'s. A computation that fails is forgotten, so a redelivery runs again.
    */
-  CompletableFuture<Lookup> computeIfAbsent(String id, String fingerprint,
+  CompletableFuture<Lookup> computeIfAbsent(String id, Fingerprint fingerprint,
                                             Supplier<CompletableFuture<Result>> compute) {
     Entry mine = new Entry(fingerprint);
     Entry existing;

@@ -39,7 +39,7 @@ public final class CommandIntake {
     // Producers write the execute topic: execute commands only (the others are the control topic's).
     CommandParser parser = CommandParser.forExecuteTopic(config.maxCommandBytes(), config.replyTopics());
     RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), true,
-        Topics.MAX_REQUEST_BYTES, onQueued, replies);
+        Topics.MAX_REQUEST_BYTES, onQueued, replies, workers);
     InFlightSlots slots = new InFlightSlots(config.maxInFlight());
     int most = ShareIntake.mostConsumers(config.consumers(), partitions, config.maxInFlight());
     IntFunction<ShareMember> member = index -> shareMember(config, consumers, handler, writer, workers, slots,
@@ -79,7 +79,7 @@ public final class CommandIntake {
     CommandParser parser = CommandParser.forExecuteTopic(config.maxCommandBytes(), config.replyTopics());
     String topic = config.topics().execute();
     RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), false,
-        Topics.MAX_REQUEST_BYTES, onQueued, replies);
+        Topics.MAX_REQUEST_BYTES, onQueued, replies, workers);
     int maxPollRecords = Math.max(1, Math.min(500, config.maxInFlight() / 4));
     org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer = groupConsumer(config, consumers,
         config.topics().workersGroup(), "-execute-" + index,
@@ -94,7 +94,7 @@ public final class CommandIntake {
                                ReplyTopicCheck replies) {
     CommandParser parser = CommandParser.forControlTopic(config.maxCommandBytes(), config.replyTopics());
     RecordHandler handler = new RecordHandler(parser, dispatcher, config.topics(), config.workerId(), false,
-        Topics.MAX_REQUEST_BYTES, onQueued, replies);
+        Topics.MAX_REQUEST_BYTES, onQueued, replies, workers);
     org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer = groupConsumer(config, consumers,
         config.topics().controlGroup(), "-control", 4, false);
     return new GroupIntake(consumer, config.topics().control(), handler, writer, Optional.empty(), workers,

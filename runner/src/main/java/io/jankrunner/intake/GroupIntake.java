@@ -12,8 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.CommitFailedException;
@@ -31,9 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Intake through a consumer group, as a pipeline (after Kafka Connect's {@code WorkerSinkTask}):
- * the poll thread never waits for a command. It keeps polling, hands each record to a virtual
- * thread as soon as it arrives (which sends the plugin call and is done; no thread waits for the
- * plugin nor for the broker's acknowledgement), commits the highest contiguous finished offset of each partition
+ * the poll thread never waits for a command. It keeps polling, starts each record as soon as it
+ * arrives (parses it and sends the plugin call itself; no thread waits for the plugin nor for
+ * the broker's acknowledgement), commits the highest contiguous finished offset of each partition
  * every {@link #COMMIT_INTERVAL}, and applies backpressure by pausing partitions while
  * {@code maxInFlight} commands run. Records with the same key run one after another in offset
  * order (a per-key tail); records with other keys, or none, run at once.
@@ -50,7 +51,6 @@ final class GroupIntake implements Intake {
   private static final Logger log = LoggerFactory.getLogger(GroupIntake.class);
   static final Duration COMMIT_INTERVAL = Duration.ofMillis(100);
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(50);
-  private static final Duration POLL_TIMEOUT_PAUSED = Duration.ofMillis(5);
 
   private final Consumer<byte[], byte[]> consumer;
   private final String topic;
@@ -62,7 +62,9 @@ final class GroupIntake implements Intake {
   private final int maxPollRecords;
   private final Duration drainGrace;
   private final OffsetTracker tracker = new OffsetTracker();
-  private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
+  private final LinkedBlockingQueue<Completion> completions = new LinkedBlockingQueue<>();
+  /** A completion taken while waiting for one, applied first by the next {@link #applyCompletions}. */
+  private Completion awaited;
   private final Map<Object, CompletableFuture<Void>> keyTails = new HashMap<>();
   private Producer<byte[], byte[]> producer;
   private boolean paused;
@@ -117,7 +119,16 @@ final class GroupIntake implements Intake {
   }
 
   private void round() {
-    ConsumerRecords<byte[], byte[]> records = consumer.poll(paused ? POLL_TIMEOUT_PAUSED : POLL_TIMEOUT);
+    ConsumerRecords<byte[], byte[]> records;
+    if (paused) {
+      // Paused, the wait is for a completion, not in poll: Kafka 4.3's consumer spins through
+      // the whole timeout of a poll while its fetch buffer holds records of paused partitions
+      // (KAFKA-21084), which cost this thread a core under load. poll(0) still runs rebalances.
+      awaitCompletion(POLL_TIMEOUT);
+      records = consumer.poll(Duration.ZERO);
+    } else {
+      records = consumer.poll(POLL_TIMEOUT);
+    }
     for (ConsumerRecord<byte[], byte[]> record : records) {
       start(record);
     }
@@ -135,14 +146,15 @@ final class GroupIntake implements Intake {
     OffsetTracker.Slot slot = tracker.started(track, record.offset());
     Supplier<CompletableFuture<Void>> work = () -> process(record, track, slot).thenAccept(completions::add);
     if (record.key() == null) {
-      // No key, no order to keep.
-      CompletableFuture.supplyAsync(work, workers);
+      work.get(); // no key, no order to keep: started on this thread, which sends the call and goes on
       return;
     }
     Object key = ByteBuffer.wrap(record.key());
     CompletableFuture<Void> previous = keyTails.get(key);
-    CompletableFuture<Void> tail = previous == null || previous.isDone()
-        ? CompletableFuture.supplyAsync(work, workers).thenCompose(Function.identity())
+    // A key with no command running starts at once on this thread; otherwise after the one
+    // before it, on a worker thread (the one hand-off: what completes the previous one is the
+    // producer's I/O thread, which must not run commands).
+    CompletableFuture<Void> tail = previous == null || previous.isDone() ? work.get()
         : previous.handle((ignored, error) -> null).thenComposeAsync(ignored -> work.get(), workers);
     keyTails.put(key, tail);
   }
@@ -175,10 +187,22 @@ final class GroupIntake implements Intake {
     });
   }
 
+  private void awaitCompletion(Duration wait) {
+    if (awaited != null) {
+      return;
+    }
+    try {
+      awaited = completions.poll(wait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   private void applyCompletions() {
     Set<TopicPartition> rewind = new HashSet<>();
-    Completion completion;
-    while ((completion = completions.poll()) != null) {
+    Completion completion = awaited;
+    awaited = null;
+    for (; completion != null || (completion = completions.poll()) != null; completion = null) {
       if (completion.failed()) {
         if (tracker.track(completion.track().partition).orElse(null) == completion.track()) {
           rewind.add(completion.track().partition);

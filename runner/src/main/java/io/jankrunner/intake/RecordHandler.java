@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InvalidTopicException;
@@ -81,15 +82,18 @@ final class RecordHandler {
   private final int maxResultBytes;
   private final ReplyTopicCheck replies;
   private final Consumer<Duration> onQueued;
+  private final Executor blocking;
 
   /**
    * @param canRelease whether the intake can give a record back (share groups can; consumer groups cannot)
    * @param maxRecordBytes the largest record the producer sends ({@code max.request.size})
    * @param onQueued told how long each record with a producer timestamp waited before it was received
-   * @param replies says whether a reply topic exists before a result is written to it
+   * @param replies says whether a reply topic exists before a command for it runs
+   * @param blocking runs what may block: commands other than execute, and what follows a first lookup
    */
   RecordHandler(CommandParser parser, Dispatcher dispatcher, Topics topics, String workerId, boolean canRelease,
-                int maxRecordBytes, Consumer<Duration> onQueued, ReplyTopicCheck replies) {
+                int maxRecordBytes, Consumer<Duration> onQueued, ReplyTopicCheck replies, Executor blocking) {
+    this.blocking = blocking;
     this.replies = replies;
     this.parser = parser;
     this.dispatcher = dispatcher;
@@ -102,7 +106,12 @@ final class RecordHandler {
 
   /**
    * What to write for {@code record}, once its command has run. The calling thread parses it
-   * and sends the plugin call; nothing waits for the plugin (see {@link Dispatcher#handleAsync}).
+   * and, for an execute command, sends the plugin call itself: no hand-off to another thread,
+   * and nothing waits for the plugin (see {@link Dispatcher#handleAsync}); the result is built
+   * on the thread that receives the plugin's answer. Other commands (register, build…) may take
+   * long, and run on the blocking executor. The reply topic is checked before the command runs
+   * (a cached answer, so this costs nothing per command): a command whose result has nowhere to
+   * go is not run at all.
    */
   CompletableFuture<Handled> handle(ConsumerRecord<byte[], byte[]> record, int deliveryCount) {
     Instant receivedAt = Instant.now();
@@ -110,18 +119,40 @@ final class RecordHandler {
     Delivery delivery = new Delivery(receivedAt, deliveryCount, traceparent);
     Optional<Duration> queued = queued(record, receivedAt);
     queued.ifPresent(onQueued);
-    CompletableFuture<Handled> handled = switch (parser.parse(record.value())) {
-      case Rejected rejected -> CompletableFuture.completedFuture(deadLetter(record, rejected, delivery, queued));
-      case Parsed parsed -> run(parsed.command(), delivery, 1).thenApply(result -> answer(parsed.command(), delivery,
-          result.withQueued(queued)));
+    return switch (parser.parse(record.value())) {
+      case Rejected rejected -> withReachableReply(record, deadLetter(record, rejected, delivery, queued));
+      case Parsed parsed -> {
+        Command command = parsed.command();
+        CompletableFuture<Optional<String>> reply = replies.unwritable(command.replyTo());
+        if (reply.isDone() && reply.join().isEmpty()) {
+          yield answered(command, delivery, queued); // the usual case: a known topic, no stage in between
+        }
+        // A first lookup completes on the Admin client's thread, which must not run commands.
+        yield reply.thenComposeAsync(reason -> reason.isEmpty() ? answered(command, delivery, queued)
+            : CompletableFuture.completedFuture(notRun(record, command, reason.get())), blocking);
+      }
     };
-    return handled.thenCompose(outputs -> withReachableReply(record, outputs));
+  }
+
+  private CompletableFuture<Handled> answered(Command command, Delivery delivery, Optional<Duration> queued) {
+    CompletableFuture<Result> result = command.type() == CommandType.EXECUTE ? run(command, delivery, 1)
+        : CompletableFuture.supplyAsync(() -> run(command, delivery, 1), blocking).thenCompose(Function.identity());
+    return result.thenApply(done -> answer(command, delivery, done.withQueued(queued)));
+  }
+
+  /** A command whose reply topic cannot be written: to the DLQ with the reason, not run. */
+  private Handled notRun(ConsumerRecord<byte[], byte[]> record, Command command, String reason) {
+    log.warn("command {} from {}-{}@{} is not run: {}", command.id(), record.topic(), record.partition(),
+        record.offset(), reason);
+    return new Handled(Outcome.DEAD_LETTERED, List.of(OutputRecords.deadLetter(topics, record,
+        REPLY_TOPIC_UNAVAILABLE, reason + "; the command was not run", workerId)), Optional.empty(),
+        Optional.empty());
   }
 
   /**
-   * {@code handled}, or, when its reply topic cannot be written (missing, or not describable),
-   * the record to the DLQ with the reason instead of the result: never a send that would make a
-   * broker auto-create the topic, and never a record redelivered forever for want of a topic.
+   * {@code handled} (a record that is not a valid command), or, when the reply topic of its
+   * INVALID_COMMAND result cannot be written (missing, or not describable), only the record to
+   * the DLQ: never a send that would make a broker auto-create the topic.
    */
   private CompletableFuture<Handled> withReachableReply(ConsumerRecord<byte[], byte[]> record, Handled handled) {
     Optional<ProducerRecord<byte[], byte[]>> reply = handled.outputs().stream().filter(out -> !isDeadLetter(out))
@@ -135,14 +166,8 @@ final class RecordHandler {
       }
       log.warn("the result for {}-{}@{} is not written: {}", record.topic(), record.partition(), record.offset(),
           reason.get());
-      if (handled.outcome() == Outcome.DEAD_LETTERED) {
-        return new Handled(Outcome.DEAD_LETTERED, handled.outputs().stream().filter(this::isDeadLetter).toList(),
-            handled.commandId(), Optional.empty());
-      }
-      String outcome = handled.answer().map(answer -> answer.result().error()
-          .map(error -> "; the command ended with " + error.code()).orElse("; the command succeeded")).orElse("");
-      return new Handled(Outcome.DEAD_LETTERED, List.of(OutputRecords.deadLetter(topics, record,
-          REPLY_TOPIC_UNAVAILABLE, reason.get() + outcome, workerId)), handled.commandId(), Optional.empty());
+      return new Handled(Outcome.DEAD_LETTERED, handled.outputs().stream().filter(this::isDeadLetter).toList(),
+          handled.commandId(), Optional.empty());
     });
   }
 
@@ -165,13 +190,17 @@ final class RecordHandler {
    * to its deadline.
    */
   private CompletableFuture<Result> run(Command command, Delivery delivery, int tries) {
-    return dispatcher.handleAsync(command, delivery).thenCompose(result -> {
-      if (!canRelease && overloaded(result) && tries < MAX_OVERLOAD_WAITS
+    CompletableFuture<Result> result = dispatcher.handleAsync(command, delivery);
+    if (canRelease) {
+      return result; // an overloaded command is given back (answer), not retried here
+    }
+    return result.thenCompose(done -> {
+      if (overloaded(done) && tries < MAX_OVERLOAD_WAITS
           && command.deadlineFrom(delivery.receivedAt()).map(Instant.now()::isBefore).orElse(true)) {
         dispatcher.forget(command.id());
         return run(command, delivery, tries + 1);
       }
-      return CompletableFuture.completedFuture(result);
+      return CompletableFuture.completedFuture(done);
     });
   }
 
@@ -237,7 +266,12 @@ final class RecordHandler {
   CompletableFuture<Optional<ProducerRecord<byte[], byte[]>>> publish(KafkaWriter writer,
                                                                       ConsumerRecord<byte[], byte[]> record,
                                                                       Handled handled, Executor executor) {
-    return writer.sendAll(handled.outputs()).thenApply(ignored -> Optional.<ProducerRecord<byte[], byte[]>>empty())
+    // Usually sent from the thread that built the result (a plugin channel's event loop): a send
+    // there must not wait for a topic's metadata, so the first send to a topic goes from executor.
+    CompletableFuture<Void> sent = writer.sendsAtOnce(handled.outputs()) ? writer.sendAll(handled.outputs())
+        : CompletableFuture.supplyAsync(() -> writer.sendAll(handled.outputs()), executor)
+            .thenCompose(Function.identity());
+    return sent.thenApply(ignored -> Optional.<ProducerRecord<byte[], byte[]>>empty())
         .exceptionallyComposeAsync(error -> {
           log.warn("outputs of {}-{}@{} not published: {}", record.topic(), record.partition(), record.offset(),
               error.toString());

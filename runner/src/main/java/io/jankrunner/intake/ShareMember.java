@@ -11,7 +11,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -22,8 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One share consumer of a worker's {@link ShareIntake}, on its own thread, with explicit
  * acknowledgement. It reserves room for a fetch in the worker's {@link InFlightSlots}, polls, and
- * starts each record on its own virtual thread as soon as it is fetched (which sends the plugin
- * call and is done: no thread waits for the plugin or the broker); each record reports its
+ * starts each record itself as soon as it is fetched (parses it and sends the plugin call, with
+ * no hand-off to another thread; no thread waits for the plugin or the broker); each record reports its
  * acknowledgement to a completion queue once its outputs are on the broker: ACCEPT for an
  * answered command, REJECT for poison after its dead letter is written, RELEASE (redelivered,
  * elsewhere or later) on overload or shutdown. The consumer acknowledges each record as it
@@ -188,9 +187,13 @@ final class ShareMember implements Runnable {
     Position position = Position.of(record);
     pending.put(position, record);
     int deliveryCount = record.deliveryCount().map(Short::intValue).orElse(1);
-    CompletableFuture.supplyAsync(() -> handler.handle(record, deliveryCount), workers)
-        .thenCompose(Function.identity())
-        .thenCompose(handled -> acknowledgement(record, handled))
+    CompletableFuture<RecordHandler.Handled> handling;
+    try {
+      handling = handler.handle(record, deliveryCount); // on this thread: parse, send the call, done
+    } catch (RuntimeException e) {
+      handling = CompletableFuture.failedFuture(e);
+    }
+    handling.thenCompose(handled -> acknowledgement(record, handled))
         .exceptionally(error -> {
           log.error("record {}-{}@{} could not be handled; releasing it", record.topic(), record.partition(),
               record.offset(), error);

@@ -3,7 +3,9 @@ package io.jankrunner.metrics;
 import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
 import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.github.resilience4j.micrometer.tagged.TaggedRetryMetrics;
+import io.jankrunner.ErrorCode;
 import io.jankrunner.command.Command;
+import io.jankrunner.command.CommandType;
 import io.jankrunner.dispatch.CommandObserver;
 import io.jankrunner.plugin.api.PluginInfo;
 import io.jankrunner.plugin.api.PluginState;
@@ -88,20 +90,57 @@ public final class WorkerMetrics implements CommandObserver, PluginStateListener
 
   @Override
   public void answered(Command command, Result result, Duration handling) {
-    String type = command.type().jsonName();
-    String code = result.error().map(error -> error.code().name()).orElse("none");
-    Counter.builder("jank.commands.received").description("Commands taken by the dispatcher").tag("type", type)
-        .register(registry).increment();
-    Counter.builder("jank.commands.answered").description("Commands answered, by outcome")
-        .tags("type", type, "status", result.status(), "code", code).register(registry).increment();
-    Timer.builder("jank.command.duration").description("From receipt (Kafka or HTTP) to the answer")
-        .tags("type", type, "status", result.status()).publishPercentileHistogram()
-        .register(registry).record(result.duration());
-    if (command.plugin().isPresent() && command.type() == io.jankrunner.command.CommandType.EXECUTE) {
-      Timer.builder("jank.plugin.call.duration").description("An execute command's plugin call, retries included")
-          .tags("plugin", pluginTag(command.plugin().get()), "status", result.status()).publishPercentileHistogram()
-          .register(registry).record(handling);
+    CommandMeters meters = commandMeters(command.type(), result.error().map(Result.Failure::code).orElse(null));
+    meters.received().increment();
+    meters.answered().increment();
+    meters.duration().record(result.duration());
+    if (command.plugin().isPresent() && command.type() == CommandType.EXECUTE) {
+      pluginCallTimer(pluginTag(command.plugin().get()), result.ok()).record(handling);
     }
+  }
+
+  /**
+   * The meters of one type and outcome, resolved once: a meter's builder and the registry's
+   * lookup (a new id, its tags sorted, a map search) cost more than the increment itself, on
+   * every command. Types and error codes are enums, so the cache is bounded by their product.
+   */
+  private record CommandMeters(Counter received, Counter answered, Timer duration) {}
+
+  private final Map<Integer, CommandMeters> commandMeters = new ConcurrentHashMap<>();
+  /**
+   * Per plugin tag and outcome: bounded by the plugin ids ever registered here (whose meters the
+   * registry keeps anyway), plus {@link #UNREGISTERED}; ids a command merely names never get in.
+   */
+  private final Map<String, Timer[]> pluginCallTimers = new ConcurrentHashMap<>();
+
+  private CommandMeters commandMeters(CommandType type, ErrorCode code) {
+    int key = type.ordinal() * (ErrorCode.values().length + 1) + (code == null ? 0 : code.ordinal() + 1);
+    CommandMeters meters = commandMeters.get(key);
+    return meters != null ? meters : commandMeters.computeIfAbsent(key, ignored -> {
+      String typeName = type.jsonName();
+      String status = code == null ? "ok" : "error";
+      return new CommandMeters(
+          Counter.builder("jank.commands.received").description("Commands taken by the dispatcher")
+              .tag("type", typeName).register(registry),
+          Counter.builder("jank.commands.answered").description("Commands answered, by outcome")
+              .tags("type", typeName, "status", status, "code", code == null ? "none" : code.name()).register(registry),
+          Timer.builder("jank.command.duration").description("From receipt (Kafka or HTTP) to the answer")
+              .tags("type", typeName, "status", status).publishPercentileHistogram().register(registry));
+    });
+  }
+
+  private Timer pluginCallTimer(String pluginTag, boolean ok) {
+    Timer[] timers = pluginCallTimers.get(pluginTag);
+    if (timers == null) {
+      timers = pluginCallTimers.computeIfAbsent(pluginTag, tag -> new Timer[] {pluginCallTimer(tag, "ok"),
+          pluginCallTimer(tag, "error")});
+    }
+    return timers[ok ? 0 : 1];
+  }
+
+  private Timer pluginCallTimer(String pluginTag, String status) {
+    return Timer.builder("jank.plugin.call.duration").description("An execute command's plugin call, retries included")
+        .tags("plugin", pluginTag, "status", status).publishPercentileHistogram().register(registry);
   }
 
   /** Which plugin ids are registered here, so only they become tag values. */

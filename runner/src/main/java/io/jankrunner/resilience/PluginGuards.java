@@ -2,7 +2,6 @@ package io.jankrunner.resilience;
 
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
-import io.github.resilience4j.bulkhead.BulkheadFullException;
 import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -23,10 +22,14 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -69,6 +72,10 @@ public final class PluginGuards {
   private static final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("plugin-retry-timer").daemon(true).factory());
 
+  /** Where calls wait for a permit of a full bulkhead: a virtual thread each. */
+  private static final Executor BULKHEAD_WAITS = Executors.newThreadPerTaskExecutor(
+      Thread.ofVirtual().name("plugin-bulkhead-wait").factory());
+
   public PluginGuards(Duration bulkheadWait) {
     this.bulkheadWait = bulkheadWait;
   }
@@ -94,8 +101,8 @@ public final class PluginGuards {
 
   /**
    * Runs {@code call} under the plugin's guards, without a thread waiting for it: the bulkhead
-   * permit is taken at once when one is free (a full bulkhead makes this thread wait, up to the
-   * bulkhead's wait: only overload parks a thread), the breaker is asked with
+   * permit is taken at once when one is free (a full bulkhead makes a virtual thread wait, up to
+   * the bulkhead's wait: only overload parks a thread, never the caller's), the breaker is asked with
    * {@code tryAcquirePermission} and told the outcome when the call completes, and a retry is
    * scheduled after its backoff rather than slept for.
    *
@@ -106,16 +113,29 @@ public final class PluginGuards {
    */
   public <T> CompletableFuture<T> call(PluginManifest manifest, String method, Optional<Instant> deadline,
                                        AtomicInteger attempts, Call<T> call) {
-    String id = manifest.id();
     Bundle guards = bundle(manifest);
-    Bulkhead bulkhead = guards.bulkhead();
-    try {
-      bulkhead.acquirePermission();
-    } catch (BulkheadFullException e) {
-      return CompletableFuture.failedFuture(new RunnerException(ErrorCode.OVERLOADED, id, "plugin " + id
-          + " already has " + bulkhead.getBulkheadConfig().getMaxConcurrentCalls() + " calls in flight "
-          + "(runner.max_concurrency × runner.max_instances)"));
+    // The usual case: no call is waiting and a permit is free; taken at once on this thread
+    // (a poll thread, as a rule), which never waits: the bulkhead's own wait is zero.
+    if (guards.waits().none() && guards.bulkhead().tryAcquirePermission()) {
+      return guarded(manifest, guards, method, deadline, attempts, call);
     }
+    // A full bulkhead (or calls already waiting, which go first): a virtual thread waits for a permit.
+    return CompletableFuture.supplyAsync(() -> guards.waits().acquire(guards.bulkhead(), bulkheadWait)
+            ? guarded(manifest, guards, method, deadline, attempts, call)
+            : CompletableFuture.<T>failedFuture(overloaded(manifest.id(), guards.bulkhead())), BULKHEAD_WAITS)
+        .thenCompose(Function.identity());
+  }
+
+  private static RunnerException overloaded(String id, Bulkhead bulkhead) {
+    return new RunnerException(ErrorCode.OVERLOADED, id, "plugin " + id + " already has "
+        + bulkhead.getBulkheadConfig().getMaxConcurrentCalls() + " calls in flight "
+        + "(runner.max_concurrency × runner.max_instances)");
+  }
+
+  /** The call, with its bulkhead permit taken; the permit goes back however the call ends. */
+  private <T> CompletableFuture<T> guarded(PluginManifest manifest, Bundle guards, String method,
+                                           Optional<Instant> deadline, AtomicInteger attempts, Call<T> call) {
+    String id = manifest.id();
     AtomicReference<RunnerException> last = new AtomicReference<>();
     Supplier<CompletionStage<T>> attempt = () -> {
       if (deadline.isPresent() && !Instant.now().isBefore(deadline.get())) {
@@ -139,7 +159,7 @@ public final class PluginGuards {
     try {
       Retry.decorateCompletionStage(retry, scheduler, CircuitBreaker.decorateCompletionStage(guards.breaker(), attempt))
           .get().whenComplete((value, error) -> {
-            bulkhead.onComplete();
+            release(guards);
             if (error == null) {
               outcome.complete(value);
             } else {
@@ -147,10 +167,66 @@ public final class PluginGuards {
             }
           });
     } catch (RuntimeException e) {
-      bulkhead.onComplete();
+      release(guards);
       outcome.completeExceptionally(asRunnerError(id, e));
     }
     return outcome;
+  }
+
+  private static void release(Bundle guards) {
+    guards.bulkhead().onComplete();
+    guards.waits().permitFreed();
+  }
+
+  /**
+   * The calls waiting for a permit of one plugin's bulkhead, woken as permits come back. The
+   * bulkhead itself never makes a thread wait (its wait is zero, so taking a permit is a plain
+   * try): waiting is done here, on virtual threads, and only while the bulkhead is full.
+   */
+  static final class PermitWaits {
+    private final AtomicInteger waiting = new AtomicInteger();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition freed = lock.newCondition();
+
+    boolean none() {
+      return waiting.get() == 0;
+    }
+
+    /** Takes a permit of {@code bulkhead}, waiting up to {@code wait}; false when none came. */
+    boolean acquire(Bulkhead bulkhead, Duration wait) {
+      long until = System.nanoTime() + wait.toNanos();
+      waiting.incrementAndGet();
+      lock.lock();
+      try {
+        // Held from the try to the wait, so a permit freed in between still wakes this thread.
+        while (!bulkhead.tryAcquirePermission()) {
+          long left = until - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          freed.awaitNanos(left);
+        }
+        return true;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      } finally {
+        lock.unlock();
+        waiting.decrementAndGet();
+      }
+    }
+
+    /** A permit came back: a waiting call may take it. Costs nothing while none waits. */
+    void permitFreed() {
+      if (waiting.get() > 0) {
+        lock.lock();
+        try {
+          freed.signalAll(); // all: one that timed out meanwhile must not swallow the wake-up
+        } finally {
+          lock.unlock();
+        }
+      }
+    }
   }
 
   private static RunnerException asRunnerError(String id, Throwable error) {
@@ -165,7 +241,7 @@ public final class PluginGuards {
 
   /** The guards of one plugin, built once per registration (its manifest), not per call. */
   private record Bundle(PluginManifest manifest, Bulkhead bulkhead, CircuitBreaker breaker, Retry retryIdempotent,
-                        Retry retryOnce) {}
+                        Retry retryOnce, PermitWaits waits) {}
 
   private Bundle bundle(PluginManifest manifest) {
     Bundle current = bundles.get(manifest.id());
@@ -183,14 +259,16 @@ public final class PluginGuards {
     // max_instances instances; any fewer and calls could never fill one instance and scale out.
     int capacity = Math.multiplyExact(manifest.runner().maxConcurrency(), Math.max(1, manifest.runner().maxInstances()));
     BulkheadConfig bulkheadConfig = BulkheadConfig.custom().maxConcurrentCalls(capacity)
-        .maxWaitDuration(bulkheadWait).build();
+        .maxWaitDuration(Duration.ZERO).build(); // never waits itself: PermitWaits does, off the caller's thread
     Bulkhead bulkhead = bulkheads.bulkhead(id, () -> bulkheadConfig);
     if (!sameBulkhead(bulkhead.getBulkheadConfig(), bulkheadConfig)) {
       bulkhead.changeConfig(bulkheadConfig); // re-registered with another max_concurrency
     }
     Retry idempotent = retry(manifest, true, previous == null ? null : previous.retryIdempotent());
     Retry once = retry(manifest, false, previous == null ? null : previous.retryOnce());
-    return new Bundle(manifest, bulkhead, breakers.circuitBreaker(id), idempotent, once);
+    // The bulkhead outlives a re-registration, and so do the calls waiting for it.
+    PermitWaits waits = previous == null ? new PermitWaits() : previous.waits();
+    return new Bundle(manifest, bulkhead, breakers.circuitBreaker(id), idempotent, once, waits);
   }
 
   private static boolean sameBulkhead(BulkheadConfig a, BulkheadConfig b) {

@@ -114,7 +114,7 @@ class GroupIntakeTest {
         ControlPlane.LOCAL, "worker-1", 1000);
     RecordHandler handler = new RecordHandler(
         CommandParser.forExecuteTopic(CommandParser.DEFAULT_MAX_BYTES, ReplyTopics.of(TOPICS)), dispatcher, TOPICS,
-        "worker-1", false, Topics.MAX_REQUEST_BYTES, queued -> { }, ReplyTopicCheck.trusting());
+        "worker-1", false, Topics.MAX_REQUEST_BYTES, queued -> { }, ReplyTopicCheck.trusting(), workers);
     intake = new GroupIntake(consumer, TOPIC, handler, new KafkaWriter(producer), Optional.empty(), workers,
         maxInFlight, maxPollRecords, Duration.ofMillis(200));
     consumer.updateBeginningOffsets(Map.of(P0, 0L));
@@ -265,5 +265,35 @@ class GroupIntakeTest {
     producer.acknowledge("cmd-3");
     await().atMost(LIVENESS).until(() -> consumer.paused().isEmpty());
     awaitCommitted(3);
+  }
+
+  @Test
+  void aKeysCommandsAreAnsweredInOffsetOrderWithOneHandOffEachAtMost() throws Exception {
+    startIntake(64, 4);
+    deliver(0, "warm", command("cmd-warm"));
+    awaitSent("cmd-warm");
+    producer.acknowledge("cmd-warm"); // the producer has written to the results topic: sends go at once now
+
+    deliver(1, "k", command("cmd-k1"));
+    deliver(2, "k", command("cmd-k2"));
+    deliver(3, "other", command("cmd-other"));
+    awaitSent("cmd-k1");
+    awaitSent("cmd-other");
+    assertEquals(pollThread, producer.sender("cmd-k1"),
+        "a key with nothing running starts, and here is answered, on the poll thread: no hand-off");
+    assertEquals(pollThread, producer.sender("cmd-other"));
+    letRoundsPass();
+    assertFalse(producer.wasSent("cmd-k2"), "the key's next command waits until the result before it is written");
+
+    producer.acknowledge("cmd-k1");
+    awaitSent("cmd-k2");
+    assertTrue(producer.sender("cmd-k2").isVirtual(),
+        "the next command of the key starts on a worker thread once the first is done: its one hand-off");
+    List<String> order = producer.sent().stream().map(HeldProducer::key).filter(key -> key.startsWith("cmd-k"))
+        .toList();
+    assertEquals(List.of("cmd-k1", "cmd-k2"), order);
+    producer.acknowledge("cmd-other");
+    producer.acknowledge("cmd-k2");
+    awaitCommitted(4);
   }
 }

@@ -23,6 +23,7 @@ final class HeldProducer extends MockProducer<byte[], byte[]> {
 
   private final Map<String, Callback> unacknowledged = new ConcurrentHashMap<>();
   private final List<ProducerRecord<byte[], byte[]>> sent = new CopyOnWriteArrayList<>();
+  private final Map<String, Thread> senders = new ConcurrentHashMap<>();
 
   HeldProducer() {
     super(true, null, new ByteArraySerializer(), new ByteArraySerializer());
@@ -31,6 +32,7 @@ final class HeldProducer extends MockProducer<byte[], byte[]> {
   @Override
   public synchronized Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
     sent.add(record);
+    senders.put(key(record), Thread.currentThread());
     unacknowledged.put(key(record), callback);
     return new CompletableFuture<>();
   }
@@ -38,6 +40,11 @@ final class HeldProducer extends MockProducer<byte[], byte[]> {
   /** The records sent so far, acknowledged or not, in send order. */
   List<ProducerRecord<byte[], byte[]>> sent() {
     return List.copyOf(sent);
+  }
+
+  /** The thread that sent the record keyed {@code key}. */
+  Thread sender(String key) {
+    return senders.get(key);
   }
 
   boolean wasSent(String key) {

@@ -95,7 +95,7 @@ class ShareMemberTest {
     Dispatcher dispatcher = new Dispatcher(manager, new PluginGuards(PluginGuards.DEFAULT_BULKHEAD_WAIT),
         ControlPlane.LOCAL, "worker-1", 1000);
     handler = new RecordHandler(CommandParser.forExecuteTopic(CommandParser.DEFAULT_MAX_BYTES, ReplyTopics.of(TOPICS)),
-        dispatcher, TOPICS, "worker-1", true, Topics.MAX_REQUEST_BYTES, queued -> { }, ReplyTopicCheck.trusting());
+        dispatcher, TOPICS, "worker-1", true, Topics.MAX_REQUEST_BYTES, queued -> { }, ReplyTopicCheck.trusting(), workers);
   }
 
   private NotingShareConsumer startMember(InFlightSlots slots) {

@@ -63,6 +63,27 @@ class PluginGuardsTest {
   }
 
   @Test
+  void aCallToAFullBulkheadDoesNotHoldTheCallerAndGoesOnceAPermitIsFree() throws Exception {
+    PluginGuards patient = new PluginGuards(Duration.ofSeconds(60));
+    PluginManifest manifest = manifest("com.example.busy", 1, 1, List.of());
+    CompletableFuture<String> first = new CompletableFuture<>();
+    patient.call(manifest, "run", Optional.empty(), new AtomicInteger(), () -> first);
+    Thread caller = Thread.currentThread();
+    AtomicInteger startedOnCaller = new AtomicInteger();
+
+    CompletableFuture<String> waiting = patient.call(manifest, "run", Optional.empty(), new AtomicInteger(), () -> {
+      startedOnCaller.addAndGet(Thread.currentThread() == caller ? 1 : 0);
+      return CompletableFuture.completedFuture("second");
+    });
+
+    // Returned with the bulkhead still full (its wait is 60 s): this thread did not wait for a permit.
+    assertFalse(waiting.isDone(), "the call waits for a permit elsewhere, not on the caller's thread");
+    first.complete("first");
+    assertEquals("second", waiting.get(30, TimeUnit.SECONDS));
+    assertEquals(0, startedOnCaller.get());
+  }
+
+  @Test
   void anIdempotentMethodIsRetriedAfterItsBackoffOnAnotherAttempt() throws Exception {
     PluginManifest manifest = manifest("com.example.flaky", 4, 1, List.of("read"));
     AtomicInteger attempts = new AtomicInteger();

@@ -328,8 +328,10 @@ public final class PluginProcess implements InstanceHandle {
 
       @Override
       public void onCompleted() {
-        answer.completeExceptionally(new PluginCallException(ErrorCode.PLUGIN_ERROR, pluginId,
-            "plugin ended the call without an answer")); // a no-op once onNext completed it
+        if (!answer.isDone()) { // as a rule onNext has completed it: no exception made per call
+          answer.completeExceptionally(new PluginCallException(ErrorCode.PLUGIN_ERROR, pluginId,
+              "plugin ended the call without an answer"));
+        }
       }
     });
     return answer;

@@ -1,7 +1,5 @@
 package io.jankrunner.plugin.manifest;
 
-import java.util.regex.Pattern;
-
 /**
  * The one rule for plugin ids, wherever one arrives (plugin.json, a Kafka command, a registry
  * record's key, an HTTP body or query): upstream Jank's length, 1 to {@value #MAX_LENGTH}
@@ -17,13 +15,29 @@ import java.util.regex.Pattern;
 public final class PluginId {
 
   public static final int MAX_LENGTH = 100;
-  private static final Pattern PATTERN = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0," + (MAX_LENGTH - 1) + "}");
 
   private PluginId() {}
 
-  /** Whether {@code id} is a well-formed plugin id; false for null. */
+  /**
+   * Whether {@code id} is a well-formed plugin id; false for null. Checked character by
+   * character (every command's plugin id is checked), to the rule of the regular expression
+   * {@code [A-Za-z0-9_][A-Za-z0-9._-]{0,99}} without {@code ..}.
+   */
   public static boolean isValid(String id) {
-    return id != null && PATTERN.matcher(id).matches() && !id.contains("..");
+    if (id == null || id.isEmpty() || id.length() > MAX_LENGTH) {
+      return false;
+    }
+    char previous = 0;
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      boolean letterOrDigit = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      boolean allowed = letterOrDigit || c == '_' || (i > 0 && (c == '-' || (c == '.' && previous != '.')));
+      if (!allowed) {
+        return false;
+      }
+      previous = c;
+    }
+    return true;
   }
 
   /** What a well-formed id looks like, for error messages. */
