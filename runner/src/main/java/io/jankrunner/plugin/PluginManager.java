@@ -85,8 +85,8 @@ public final class PluginManager implements AutoCloseable {
     this.journal = new ProcessJournal(config.stateDir());
     journal.sweepOrphans();
     this.spawner = new ProcessSpawner(journal);
-    this.builder = new PluginBuilder(spawner, config.hostEnvironment(), config.buildTimeout(),
-        Isolation.of(config.cgroupRoot(), config.pluginUser()), config.limits());
+    this.builder = new PluginBuilder(spawner, config.hostEnvironment(), config.buildTimeout(), isolation(),
+        config.limits());
     this.channels = new PluginChannels();
     scheduler.scheduleWithFixedDelay(this::upkeep, UPKEEP_INTERVAL.toMillis(), UPKEEP_INTERVAL.toMillis(),
         TimeUnit.MILLISECONDS);
@@ -158,6 +158,10 @@ public final class PluginManager implements AutoCloseable {
     }
     List<String> clamped = new ArrayList<>();
     PluginManifest manifest = config.limits().apply(plugin.manifest().orElseThrow(), clamped);
+    Optional<String> network = isolation().hostNetworkRefusal(manifest);
+    if (network.isPresent()) {
+      throw new RunnerException(ErrorCode.INVALID_COMMAND, id, "cannot register " + id + ": " + network.get());
+    }
     clamped.forEach(note -> log.warn("plugin {}: runner.{}", id, note));
     PluginPool fresh = new PluginPool(manifest, plugin.directory(), plugin.binary().orElseThrow(), config.poolSettings(), events,
         this::launch, clock, scheduler);
@@ -361,12 +365,16 @@ public final class PluginManager implements AutoCloseable {
     return Optional.ofNullable(registered.get(id)).flatMap(PluginPool::anyReadyProcess).map(PluginProcess::coldStart);
   }
 
+  private Isolation isolation() {
+    return Isolation.of(config.cgroupRoot(), config.pluginUser(), config.separation());
+  }
+
   /** The one place a plugin process is launched: pin check, clean environment, handshake. */
   private PluginProcess launch(PluginPool pool) throws PluginStartException {
     verifyPin(pool);
     return PluginProcess.start(pool.manifest(), pool.directory(), pool.binary(),
-        PluginEnvironment.forPlugin(pool.manifest(), config.hostEnvironment()), spawner, channels,
-        Isolation.of(config.cgroupRoot(), config.pluginUser()), config.limits());
+        PluginEnvironment.forPlugin(pool.manifest(), config.hostEnvironment()), spawner, channels, isolation(),
+        config.limits());
   }
 
   private static void verifyPin(PluginPool reg) throws PluginStartException {
