@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A uid of its own for every plugin id, from the operator's {@link UidRange}, kept for the
@@ -22,6 +23,8 @@ import java.util.Set;
  */
 final class PluginUids {
 
+  private static final Map<UidRange, PluginUids> TABLES = new ConcurrentHashMap<>();
+
   private final UidRange range;
   private final Set<Integer> reserved;
   private final Map<String, PluginUser> byPlugin = new HashMap<>();
@@ -32,13 +35,19 @@ final class PluginUids {
     this.reserved = Set.copyOf(reserved);
   }
 
-  /** The range, skipping every id this machine's passwd and group files already use and the worker's uid. */
+  /**
+   * The table for {@code range}, one per range in this JVM (every manager with it hands a plugin
+   * the same uid, and never one another plugin has), skipping every id this machine's passwd
+   * and group files use and the worker's uid.
+   */
   static PluginUids of(UidRange range, int workerUid) {
-    Set<Integer> reserved = new HashSet<>();
-    reserved.add(workerUid);
-    reserved.addAll(ids(Path.of("/etc/passwd"), 2));
-    reserved.addAll(ids(Path.of("/etc/group"), 2));
-    return new PluginUids(range, reserved);
+    return TABLES.computeIfAbsent(range, key -> {
+      Set<Integer> reserved = new HashSet<>();
+      reserved.add(workerUid);
+      reserved.addAll(ids(Path.of("/etc/passwd"), 2));
+      reserved.addAll(ids(Path.of("/etc/group"), 2));
+      return new PluginUids(range, reserved);
+    });
   }
 
   UidRange range() {
