@@ -197,6 +197,14 @@ public final class PluginProcess {
       ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
       throw e;
     }
+    Optional<SslContext> tls;
+    try {
+      tls = mtls.isPresent() ? Optional.of(mtls.get().clientContext(handshake)) : Optional.empty();
+    } catch (IllegalArgumentException | SSLException e) {
+      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+      throw new PluginStartException(id, "auto_mtls: " + e.getMessage() + output(stdout, stderr), e);
+    }
+    // After the certificate checks (what the plugin printed), before anything connects anywhere.
     java.net.SocketAddress address;
     try {
       address = handshake.network().equals("unix")
@@ -205,13 +213,6 @@ public final class PluginProcess {
     } catch (PluginStartException e) {
       ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
       throw e;
-    }
-    Optional<SslContext> tls;
-    try {
-      tls = mtls.isPresent() ? Optional.of(mtls.get().clientContext(handshake)) : Optional.empty();
-    } catch (IllegalArgumentException | SSLException e) {
-      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
-      throw new PluginStartException(id, "auto_mtls: " + e.getMessage() + output(stdout, stderr), e);
     }
     ManagedChannel channel = connect(address, channels.eventLoop(), tls);
     if (mtls.isPresent()) {
