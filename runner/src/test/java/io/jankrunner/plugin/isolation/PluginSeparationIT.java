@@ -330,6 +330,36 @@ class PluginSeparationIT {
     assertBothServe();
   }
 
+  @Test
+  void aPluginsBuildRunsAsThePluginsOwnUidOnlyInADirectoryThatUidMayWrite() throws Exception {
+    String id = "test.separation.built";
+    Path dir = Files.createDirectories(plugins.resolve("built"));
+    Files.writeString(dir.resolve("plugin.json"), TestPlugins.manifest(id, "./bin/plugin", ""));
+    TestPlugins.executable(dir.resolve("scripts/build.sh"), "echo \"uid=$(id -u)\"\nmkdir -p bin\n");
+    SandboxedPlugins.openUp(dir);
+
+    io.jankrunner.plugin.api.BuildFailedException refused = assertThrows(
+        io.jankrunner.plugin.api.BuildFailedException.class, () -> manager.build(id, line -> { }));
+    java.util.regex.Matcher chown = java.util.regex.Pattern.compile("chown -R (\\d+):(\\d+) " + dir)
+        .matcher(refused.getMessage());
+    assertTrue(chown.find(), refused.getMessage());
+    int uid = Integer.parseInt(chown.group(1));
+    assertTrue(UIDS.contains(uid), refused.getMessage());
+    assertFalse(Files.exists(dir.resolve("bin")), "nothing of the build ran");
+
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path path : files.toList()) {
+        Files.setAttribute(path, "unix:uid", uid);
+        Files.setAttribute(path, "unix:gid", uid);
+      }
+    }
+    String output = manager.build(id, line -> { }).outputTail();
+
+    assertTrue(output.contains("uid=" + uid), output);
+    assertNotEquals(call(manager, A, "uid", args()).path("uid").asInt(), uid, "not another plugin's uid");
+    assertBothServe();
+  }
+
   private static Optional<InetAddress> hostAddress() throws Exception {
     return NetworkInterface.networkInterfaces().filter(nic -> {
       try {
