@@ -335,7 +335,8 @@ class PluginSeparationIT {
     String id = "test.separation.built";
     Path dir = Files.createDirectories(plugins.resolve("built"));
     Files.writeString(dir.resolve("plugin.json"), TestPlugins.manifest(id, "./bin/plugin", ""));
-    TestPlugins.executable(dir.resolve("scripts/build.sh"), "echo \"uid=$(id -u)\"\nmkdir -p bin\n");
+    TestPlugins.executable(dir.resolve("scripts/build.sh"), "echo \"uid=$(id -u)\"\nmkdir -p bin\n"
+        + "printf '#!/bin/sh\\nexit 1\\n' > bin/plugin\nchmod +x bin/plugin\n");
     SandboxedPlugins.openUp(dir);
 
     io.jankrunner.plugin.api.BuildFailedException refused = assertThrows(
