@@ -3,6 +3,8 @@ package io.jankrunner;
 /** The closed set of error codes a result can carry, each saying whether a retry may succeed. */
 public enum ErrorCode {
   INVALID_COMMAND(false),
+  /** The args do not match the method's schema in plugin.json; the plugin was not called. */
+  INVALID_ARGS(false),
   PLUGIN_NOT_FOUND(false),
   PLUGIN_UNAVAILABLE(true),
   PLUGIN_ERROR(false),

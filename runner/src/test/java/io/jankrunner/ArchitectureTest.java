@@ -47,7 +47,7 @@ class ArchitectureTest {
   void onlyTheKafkaFacingPackagesImportKafka() {
     noClasses().that().resideOutsideOfPackages("io.jankrunner.intake..", "io.jankrunner.result..",
             "io.jankrunner.registry..", "io.jankrunner.worker..", "io.jankrunner.cli..", "io.jankrunner.config..",
-            "io.jankrunner.http..", "io.jankrunner.metrics..")
+            "io.jankrunner.http..", "io.jankrunner.metrics..", "io.jankrunner.client..")
         .should().dependOnClassesThat().resideInAPackage("org.apache.kafka..")
         .because("the command, dispatch, resilience and plugin packages work without Kafka")
         .check(classes);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.dispatch.PluginInfoJson;
 import io.jankrunner.plugin.PluginManager;
@@ -150,6 +151,14 @@ final class PluginsCommand {
           err.println("[build] " + line);
           err.flush();
         });
+        // As a worker would: args that fail the method's schema in plugin.json never reach the plugin.
+        var invalidArgs = manager.manifest(id).flatMap(manifest -> manifest.runner().methods().violations(method,
+            argsObject));
+        if (invalidArgs.isPresent()) {
+          err.println(ErrorCode.INVALID_ARGS + ": " + invalidArgs.get());
+          err.flush();
+          return 1;
+        }
         var deadline = java.util.Optional.ofNullable(timeoutMs).map(ms -> java.time.Instant.now().plusMillis(ms));
         ObjectNode data = manager.execute(id, method, argsObject, deadline, java.util.Optional.empty()).data();
         out.println(JSON.writeValueAsString(data));

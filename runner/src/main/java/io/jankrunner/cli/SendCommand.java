@@ -3,37 +3,38 @@ package io.jankrunner.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.jankrunner.result.OutputRecords;
+import io.jankrunner.client.Command.Type;
+import io.jankrunner.client.ErrorCode;
+import io.jankrunner.client.ExecuteOptions;
+import io.jankrunner.client.Result;
+import io.jankrunner.client.RunnerClient;
+import io.jankrunner.client.RunnerException;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code runner send}: put one command on Kafka and print its result. */
+/**
+ * {@code runner send}: put one command on Kafka and print its result, through {@link RunnerClient}
+ * (so the CLI and the Java client cannot drift apart): 0 for an ok result, 1 for an error result,
+ * 2 for a command a worker would refuse (not sent), 3 when no result came within the timeout + 5 s.
+ */
 @Command(name = "send", mixinStandardHelpOptions = true,
     description = "Send a command and wait for its result (matched by id); print it as JSON.")
 final class SendCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** How much longer than the command's timeout to wait for a result: a worker's own TIMEOUT comes at the deadline. */
+  private static final Duration RESULT_GRACE = Duration.ofSeconds(5);
 
   @Mixin KafkaOptions kafka;
   @Option(names = "--type", defaultValue = "execute",
@@ -57,85 +58,64 @@ final class SendCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     if (type.equals("execute") && (plugin == null || method == null)) {
-      err.println("execute needs --plugin and --method");
-      err.flush();
-      return 2;
+      return usage(err, "execute needs --plugin and --method");
     }
     String commandId = id != null ? id : UUID.randomUUID().toString();
-    String reply = replyTo != null ? replyTo : kafka.topics().results();
-    ObjectNode command = JSON.createObjectNode().put("v", 1).put("id", commandId).put("type", type);
-    if (plugin != null) {
-      command.put("plugin", plugin);
+    JsonNode parsedArgs = args == null ? null : JSON.readTree(args);
+    io.jankrunner.client.Command command;
+    ExecuteOptions options;
+    try {
+      command = io.jankrunner.client.Command.of(Type.parse(type), plugin, method, parsedArgs, rebuild);
+      options = ExecuteOptions.timeout(Duration.ofMillis(timeoutMs)).withId(commandId)
+          .withKey(key != null ? key : plugin != null ? plugin : commandId);
+    } catch (IllegalArgumentException e) { // what a worker would refuse: said here, not sent
+      return usage(err, e.getMessage());
     }
-    if (method != null) {
-      command.put("method", method);
+    RunnerClient.Builder builder = RunnerClient.builder()
+        .properties(kafka.client(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap)))
+        .topicPrefix(kafka.topicPrefix)
+        .replyTopic(replyTo != null ? replyTo : kafka.topics().results())
+        .resultGrace(RESULT_GRACE);
+    if (noWait) {
+      builder.withoutReplies();
     }
-    if (args != null) {
-      JsonNode parsed = JSON.readTree(args);
-      command.set("args", parsed);
-    }
-    command.put("reply_to", reply).put("timeout_ms", timeoutMs);
-    if (rebuild) {
-      command.put("rebuild", true);
-    }
-    String topic = type.equals("execute") ? kafka.topics().execute() : kafka.topics().control();
-    try (KafkaConsumer<byte[], byte[]> consumer = noWait ? null : replyConsumer(reply);
-         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(kafka.client(Map.of(
-             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap, ProducerConfig.ACKS_CONFIG, "all")),
-             new ByteArraySerializer(), new ByteArraySerializer())) {
-      String recordKey = key != null ? key : plugin != null ? plugin : commandId;
-      producer.send(new ProducerRecord<>(topic, OutputRecords.utf8(recordKey), JSON.writeValueAsBytes(command)))
-          .get(30, TimeUnit.SECONDS);
+    try (RunnerClient client = builder.build()) {
       if (noWait) {
-        out.println(commandId);
+        try {
+          out.println(client.send(command, options).get(30, TimeUnit.SECONDS));
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof Exception cause ? cause : e;
+        }
         out.flush();
         return 0;
       }
-      return await(consumer, commandId, out, err);
-    }
-  }
-
-  /** Assigned to every partition at its end before sending, so the result cannot be missed. */
-  private KafkaConsumer<byte[], byte[]> replyConsumer(String topic) {
-    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(kafka.client(Map.of(
-        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap,
-        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-        ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")),
-        new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    List<TopicPartition> partitions = waitForTopic(consumer, topic);
-    consumer.assign(partitions);
-    consumer.seekToEnd(partitions);
-    partitions.forEach(consumer::position);
-    return consumer;
-  }
-
-  private static List<TopicPartition> waitForTopic(KafkaConsumer<byte[], byte[]> consumer, String topic) {
-    Instant until = Instant.now().plusSeconds(30);
-    while (Instant.now().isBefore(until)) {
-      var infos = consumer.partitionsFor(topic, Duration.ofSeconds(5));
-      if (infos != null && !infos.isEmpty()) {
-        return infos.stream().map(info -> new TopicPartition(topic, info.partition())).toList();
-      }
-    }
-    throw new IllegalStateException("reply topic " + topic + " does not exist (is a worker running?)");
-  }
-
-  private int await(KafkaConsumer<byte[], byte[]> consumer, String commandId, PrintWriter out, PrintWriter err)
-      throws Exception {
-    Instant until = Instant.now().plusMillis(timeoutMs + 5_000);
-    byte[] wanted = OutputRecords.utf8(commandId);
-    while (Instant.now().isBefore(until)) {
-      for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-        if (java.util.Arrays.equals(record.key(), wanted)) {
-          JsonNode result = JSON.readTree(record.value());
-          out.println(JSON.writeValueAsString(result));
-          out.flush();
-          return "ok".equals(result.path("status").asText()) ? 0 : 1;
+      try {
+        return print(out, client.call(command, options).get(), 0);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof RunnerException failed) {
+          if (failed.result().isPresent()) {
+            return print(out, failed.result().get(), 1);
+          }
+          if (failed.code() == ErrorCode.TIMEOUT) {
+            err.println(failed.getMessage());
+            err.flush();
+            return 3;
+          }
         }
+        throw e.getCause() instanceof Exception cause ? cause : e; // reported as before: exit 1 with the reasons
       }
     }
-    err.println("no result for " + commandId + " within " + (timeoutMs + 5_000) + " ms");
+  }
+
+  private static int print(PrintWriter out, Result result, int exitCode) throws Exception {
+    out.println(JSON.writeValueAsString(result.json()));
+    out.flush();
+    return exitCode;
+  }
+
+  private static int usage(PrintWriter err, String message) {
+    err.println(message);
     err.flush();
-    return 3;
+    return 2;
   }
 }

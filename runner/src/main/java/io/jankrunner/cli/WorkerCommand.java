@@ -65,7 +65,9 @@ final class WorkerCommand implements Callable<Integer> {
   int maxCommandBytes;
 
   @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "${env:JANK_STATE_DIR}",
-      description = "Where child processes are journaled (env JANK_STATE_DIR; default under the temp dir).")
+      description = "The worker's private directory: the journal of plugin processes, build stamps and instance temp"
+          + " dirs (env JANK_STATE_DIR; default /run/jank-runner as root, else $TMPDIR/jank-runner-<uid>). It must"
+          + " be the worker's, not a link, not writable by others; keep it short (42 bytes at most) so socket paths fit.")
   Path stateDir;
 
   @Option(names = "--http", paramLabel = "HOST:PORT", defaultValue = "${env:JANK_HTTP}",

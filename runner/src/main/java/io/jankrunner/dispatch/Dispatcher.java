@@ -182,6 +182,11 @@ public final class Dispatcher {
           "plugin " + plugin + " is not registered on worker " + workerId));
     }
     String method = command.method().orElseThrow();
+    // Before the guards: refused args are the caller's fault, never a plugin call, retry or breaker failure.
+    Optional<String> invalidArgs = manifest.get().runner().methods().violations(method, command.args());
+    if (invalidArgs.isPresent()) {
+      return CompletableFuture.failedFuture(new RunnerException(ErrorCode.INVALID_ARGS, plugin, invalidArgs.get()));
+    }
     return guards.call(manifest.get(), method, deadline, attempts,
         () -> manager.executeAsync(plugin, method, command.args(), deadline, delivery.traceparent()));
   }

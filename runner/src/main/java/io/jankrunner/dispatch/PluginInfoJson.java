@@ -18,7 +18,8 @@ import java.util.Set;
  * manifest could not be read, so a client may call string methods on them), the {@code omitempty}
  * ones are left out when zero, times are Unix seconds, and {@code status} is one of Jank's words.
  * The runner's own fields follow: {@code state} (its detailed lifecycle state), {@code registered},
- * {@code directory}, {@code reason}, {@code in_flight} and {@code instances}. Clients written for
+ * {@code directory}, {@code reason}, {@code methods} (the argument schemas plugin.json declares),
+ * {@code in_flight} and {@code instances}. Clients written for
  * Jank ignore fields they do not know.
  */
 public final class PluginInfoJson {
@@ -87,6 +88,8 @@ public final class PluginInfoJson {
     node.put("registered", info.registered());
     node.put("directory", info.directory().toString());
     info.reason().ifPresent(reason -> node.put("reason", reason));
+    // plugin.json's runner.methods: each declared method and its args schema ({} when none is declared).
+    manifest.ifPresent(m -> node.set("methods", m.runner().methods().toJson()));
     if (info.registered()) {
       node.put("in_flight", info.inFlight());
       ArrayNode instances = node.putArray("instances");

@@ -214,13 +214,14 @@ final class PluginApi {
   /**
    * As Jank: a failed operation is 500 with that operation's code (register 20002, unregister
    * 20003, execute 20004) and the runner's message in {@code data}; the runner's symbolic code in
-   * {@code error.name}. Two runner failures have a more telling answer upstream clients also
-   * understand: a refused command is a 400 (10002), a full bulkhead a 429 (10007, retry later).
+   * {@code error.name}. Some runner failures have a more telling answer upstream clients also
+   * understand: a refused command, or args that fail the method's schema, is a 400 (10002), a
+   * full bulkhead a 429 (10007, retry later).
    */
   private static void fail(HttpExchange exchange, String requestId, CommandType type, String plugin,
                            Result.Failure failure) throws IOException {
     String name = failure.code().name();
-    if (failure.code() == ErrorCode.INVALID_COMMAND) {
+    if (failure.code() == ErrorCode.INVALID_COMMAND || failure.code() == ErrorCode.INVALID_ARGS) {
       Exchanges.error(exchange, requestId, JankError.INVALID_PARAMS, name, VALIDATION, failure.message());
       return;
     }

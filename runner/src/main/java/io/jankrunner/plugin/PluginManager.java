@@ -5,6 +5,7 @@ import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.plugin.api.BuildFailedException;
 import io.jankrunner.plugin.api.BuildResult;
+import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginCallException;
 import io.jankrunner.plugin.api.PluginInfo;
 import io.jankrunner.plugin.api.PluginNotFoundException;
@@ -22,16 +23,18 @@ import io.jankrunner.plugin.manifest.PluginDiscovery;
 import io.jankrunner.plugin.manifest.PluginId;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.plugin.pool.PluginPool;
+import io.jankrunner.plugin.pool.PoolClock;
 import io.jankrunner.plugin.pool.StateEvents;
 import io.jankrunner.plugin.process.ProcessJournal;
 import io.jankrunner.plugin.process.ProcessSpawner;
+import io.jankrunner.plugin.process.StateDirs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -65,7 +68,9 @@ public final class PluginManager implements AutoCloseable {
 
   private final PluginManagerConfig config;
   private final PluginDiscovery discovery;
+  private final StateDirs dirs;
   private final ProcessJournal journal;
+  private final Isolation isolation;
   private final ProcessSpawner spawner;
   private final PluginBuilder builder;
   private final PluginChannels channels;
@@ -74,7 +79,7 @@ public final class PluginManager implements AutoCloseable {
   private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
       Thread.ofPlatform().name("plugin-upkeep").daemon(true).factory());
   private final StateEvents events;
-  private final Clock clock = Clock.systemUTC();
+  private final PoolClock clock = PoolClock.SYSTEM;
   private volatile boolean closed;
 
   public PluginManager(PluginManagerConfig config, PluginStateListener listener) throws IOException {
@@ -82,10 +87,13 @@ public final class PluginManager implements AutoCloseable {
     this.config = config;
     this.events = new StateEvents(listener);
     this.discovery = new PluginDiscovery(config.pluginsDir());
-    this.journal = new ProcessJournal(config.stateDir());
+    this.dirs = StateDirs.open(config.stateDir());
+    this.journal = new ProcessJournal(dirs.journal());
     journal.sweepOrphans();
+    this.isolation = Isolation.of(config.cgroupRoot(), config.pluginUser(), config.separation(), dirs.instances());
+    isolation.sweepLeftoverCgroups();
     this.spawner = new ProcessSpawner(journal);
-    this.builder = new PluginBuilder(spawner, config.hostEnvironment(), config.buildTimeout(), isolation(),
+    this.builder = new PluginBuilder(spawner, config.hostEnvironment(), config.buildTimeout(), isolation,
         config.limits());
     this.channels = new PluginChannels();
     scheduler.scheduleWithFixedDelay(this::upkeep, UPKEEP_INTERVAL.toMillis(), UPKEEP_INTERVAL.toMillis(),
@@ -102,6 +110,11 @@ public final class PluginManager implements AutoCloseable {
       throw new UnsupportedOperationException("jank-runner's plugin host runs on Linux only (it uses setpriv, epoll "
           + "and cgroups); this is " + os);
     }
+  }
+
+  /** Where this machine remembers which build of each plugin it last made: the state dir's private {@code builds/}. */
+  public Path buildsDir() {
+    return dirs.builds();
   }
 
   /** Every plugin directory and every registered plugin, registered state first where there is one. */
@@ -158,7 +171,7 @@ public final class PluginManager implements AutoCloseable {
     }
     List<String> clamped = new ArrayList<>();
     PluginManifest manifest = config.limits().apply(plugin.manifest().orElseThrow(), clamped);
-    Optional<String> network = isolation().hostNetworkRefusal(manifest);
+    Optional<String> network = isolation.hostNetworkRefusal(manifest);
     if (network.isPresent()) {
       throw new RunnerException(ErrorCode.INVALID_COMMAND, id, "cannot register " + id + ": " + network.get());
     }
@@ -174,7 +187,7 @@ public final class PluginManager implements AutoCloseable {
     if (current != null && current.info().instances().stream().anyMatch(i -> i.state().equals("ready"))) {
       warm = Math.max(warm, 1);
     }
-    Instant readyBy = Instant.now().plus(manifest.startTimeout()).plusSeconds(1);
+    Instant readyBy = clock.instant().plus(manifest.startTimeout()).plusSeconds(1);
     if (current == null) {
       fresh.announce();
     }
@@ -183,7 +196,7 @@ public final class PluginManager implements AutoCloseable {
       try {
         fresh.awaitReady(readyBy);
       } catch (RunnerException e) {
-        fresh.shutDown(false, Optional.of(Instant.now()), "the new version did not start; the old one keeps serving");
+        fresh.shutDown(false, Optional.of(clock.instant()), "the new version did not start; the old one keeps serving");
         throw e;
       }
     }
@@ -210,7 +223,7 @@ public final class PluginManager implements AutoCloseable {
     if (pool == null) {
       throw new PluginNotFoundException(id, "plugin " + id + " is not registered");
     }
-    pool.shutDown(false, Optional.of(Instant.now().plus(config.stopGrace())), "unregistered");
+    pool.shutDown(false, Optional.of(clock.instant().plus(config.stopGrace())), "unregistered");
     log.info("unregistered {}", id);
   }
 
@@ -362,19 +375,15 @@ public final class PluginManager implements AutoCloseable {
 
   /** The cold start (launch to ready) of a ready instance of {@code id}. */
   public Optional<Duration> coldStart(String id) {
-    return Optional.ofNullable(registered.get(id)).flatMap(PluginPool::anyReadyProcess).map(PluginProcess::coldStart);
-  }
-
-  private Isolation isolation() {
-    return Isolation.of(config.cgroupRoot(), config.pluginUser(), config.separation());
+    return Optional.ofNullable(registered.get(id)).flatMap(PluginPool::anyReadyProcess).map(InstanceHandle::coldStart);
   }
 
   /** The one place a plugin process is launched: pin check, clean environment, handshake. */
   private PluginProcess launch(PluginPool pool) throws PluginStartException {
     verifyPin(pool);
     return PluginProcess.start(pool.manifest(), pool.directory(), pool.binary(),
-        PluginEnvironment.forPlugin(pool.manifest(), config.hostEnvironment()), spawner, channels, isolation(),
-        config.limits());
+        PluginEnvironment.forPlugin(pool.manifest(), config.hostEnvironment()), spawner, channels,
+        isolation, config.limits());
   }
 
   private static void verifyPin(PluginPool reg) throws PluginStartException {
@@ -442,7 +451,7 @@ public final class PluginManager implements AutoCloseable {
     }
     closed = true;
     scheduler.shutdownNow();
-    Instant drainLimit = Instant.now().plus(config.stopGrace());
+    Instant drainLimit = clock.instant().plus(config.stopGrace());
     // Bounded whatever a plugin does: a drain up to the grace, SIGTERM, SIGKILL after the grace.
     try (ExecutorService stops = Executors.newVirtualThreadPerTaskExecutor()) {
       for (PluginPool pool : List.copyOf(registered.values())) {

@@ -5,6 +5,7 @@ import io.jankrunner.plugin.isolation.PluginLimits;
 import io.jankrunner.plugin.isolation.PluginSeparation;
 import io.jankrunner.plugin.pool.PoolSettings;
 import io.jankrunner.plugin.pool.RestartPolicy;
+import io.jankrunner.plugin.process.StateDirs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -13,7 +14,9 @@ import java.util.Map;
  * How a {@link PluginManager} runs.
  *
  * @param pluginsDir the directory whose subdirectories are plugins
- * @param stateDir where child processes are journaled so a later run can sweep orphans
+ * @param stateDir the worker's private directory on this machine ({@link StateDirs}): the journal of
+ *     child processes a later run sweeps, build stamps, and the parent of instance temp dirs;
+ *     refused at start if someone else made it or could change it
  * @param buildTimeout how long a {@code scripts/build.sh} may run
  * @param stopGrace how long a stopping plugin gets for in-flight calls, and again after SIGTERM
  * @param defaultCallTimeout the bound of a call when neither caller nor plugin sets one
@@ -74,7 +77,7 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
         PluginSeparation.fromEnvironment(hostEnvironment));
   }
 
-  /** Defaults for everything but the plugins directory; state under the system temp dir. */
+  /** Defaults for everything but the plugins directory; state in {@link #defaultStateDir()}. */
   public static PluginManagerConfig defaults(Path pluginsDir) {
     return new PluginManagerConfig(pluginsDir, defaultStateDir(), DEFAULT_BUILD_TIMEOUT, DEFAULT_STOP_GRACE,
         DEFAULT_CALL_TIMEOUT, System.getenv());
@@ -137,9 +140,11 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
     return new PoolSettings(restartPolicy, stopGrace, healthCheckInterval, healthCheckTimeout);
   }
 
-  /** {@code $TMPDIR/jank-runner-$USER/processes}: gone after a reboot, as are the processes it names. */
+  /**
+   * {@code /run/jank-runner} for a root worker, else {@code $TMPDIR/jank-runner-<uid>}: gone
+   * after a reboot, as are the processes its journal names.
+   */
   public static Path defaultStateDir() {
-    return Path.of(System.getProperty("java.io.tmpdir"), "jank-runner-" + System.getProperty("user.name"),
-        "processes");
+    return StateDirs.defaultRoot();
   }
 }

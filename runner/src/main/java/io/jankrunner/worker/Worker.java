@@ -99,7 +99,7 @@ public final class Worker implements AutoCloseable {
     metrics.watchPlugins(manager::list);
     metrics.tagOnly(manager::isRegistered);
     this.registry = new RegistryTopic(config.topics().registry(), config.workerId(), producer, registryConsumer(),
-        manager, config.stateDir().resolveSibling("builds"), config.pluginLimits().rebuildInterval());
+        manager, manager.buildsDir(), config.pluginLimits().rebuildInterval());
   }
 
   /** Starts a worker; returns once it consumes commands. */

@@ -15,6 +15,7 @@ import io.grpc.stub.StreamObserver;
 import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.plugin.api.PluginStateListener;
+import io.jankrunner.plugin.grpc.GrpcWarmup;
 import io.jankrunner.proto.ExecuteRequest;
 import io.jankrunner.proto.ExecuteResponse;
 import io.jankrunner.proto.PluginServiceGrpc;
@@ -40,6 +41,8 @@ public final class CallsBench {
 
   private static final String GO = "com.jank.plugins.hello-world";
   private static final String JAVA = "com.jank.plugins.hello-java";
+  /** The id of the bench's copy of the Go example with auto_mtls on (the plaintext copy keeps {@link #GO}). */
+  private static final String GO_MTLS = "com.jank.plugins.hello-world-mtls";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int COLD_RUNS = 7;
   private static final int FIRST_CALL_RUNS = 3;
@@ -60,34 +63,57 @@ public final class CallsBench {
     figures.put("go_direct_p50_us", micros(percentile(direct, 50)));
     figures.put("go_direct_p99_us", micros(percentile(direct, 99)));
 
-    Path state = Files.createTempDirectory("bench-state");
-    try (PluginManager manager = new PluginManager(PluginManagerConfig.defaults(plugins).withStateDir(state),
-        PluginStateListener.NONE)) {
-      for (String[] plugin : new String[][] {{"go", GO}, {"java", JAVA}}) {
-        String name = plugin[0];
-        String id = plugin[1];
-        manager.register(id, false, line -> System.err.println("[build " + name + "] " + line));
-        long coldStart = coldStart(manager, id);
-        long[] latencies = measure(warmup, calls, () -> manager.execute(id, "echo", payload));
-        figures.put(name + "_p50_us", micros(percentile(latencies, 50)));
-        figures.put(name + "_p99_us", micros(percentile(latencies, 99)));
-        figures.put(name + "_cold_start_ms", round(coldStart / 1_000_000.0));
-        figures.put(name + "_handshake_ms", manager.coldStart(id).map(Duration::toNanos).orElse(0L) / 1_000_000.0);
+    // As a worker does while it connects to Kafka: the plaintext and the mutual-TLS call paths
+    // loaded before the first plugin starts, so the cold starts below are a warmed worker's.
+    GrpcWarmup.inBackground().join();
+    try (BenchPlugins copies = new BenchPlugins()) {
+      // The Go example twice, under two ids: plaintext, like both floors (so go_* is like for
+      // like), and with auto_mtls, as it ships and as Jank's hello-world asks (go_mtls_*).
+      copies.goExample(plugins, "hello-go", GO, false);
+      copies.goExample(plugins, "hello-go-mtls", GO_MTLS, true);
+      try (PluginManager goManager = new PluginManager(PluginManagerConfig.defaults(copies.dir())
+              .withStateDir(Files.createTempDirectory("bench-state")), PluginStateListener.NONE);
+           PluginManager manager = new PluginManager(PluginManagerConfig.defaults(plugins)
+              .withStateDir(Files.createTempDirectory("bench-state")), PluginStateListener.NONE)) {
+        for (Object[] plugin : new Object[][] {{"go", GO, goManager}, {"go_mtls", GO_MTLS, goManager},
+            {"java", JAVA, manager}}) {
+          String name = (String) plugin[0];
+          String id = (String) plugin[1];
+          PluginManager through = (PluginManager) plugin[2];
+          through.register(id, false, line -> System.err.println("[build " + name + "] " + line));
+          long coldStart = coldStart(through, id);
+          long[] latencies = measure(warmup, calls, () -> through.execute(id, "echo", payload));
+          figures.put(name + "_p50_us", micros(percentile(latencies, 50)));
+          figures.put(name + "_p99_us", micros(percentile(latencies, 99)));
+          figures.put(name + "_cold_start_ms", round(coldStart / 1_000_000.0));
+          figures.put(name + "_handshake_ms",
+              through.coldStart(id).map(Duration::toNanos).orElse(0L) / 1_000_000.0);
+        }
       }
+      double jvmHello = ChildJvms.jvmHelloMillis(COLD_RUNS);
+      figures.put("jvm_hello_ms", round(jvmHello));
+      figures.put("java_cold_start_ratio", round((double) figures.get("java_cold_start_ms") / jvmHello));
+      figures.put("go_cold_start_ratio", round((double) figures.get("go_cold_start_ms") / jvmHello));
+      figures.put("go_mtls_cold_start_ratio",
+          round((double) figures.get("go_mtls_cold_start_ms") / (double) figures.get("go_cold_start_ms")));
+      // Fresh JVMs with the worker's options, the Go example over mTLS: the first call without
+      // and with the worker's warm-up, and (warmed) the whole first start, launch included.
+      ChildJvms.FirstCalls cold = ChildJvms.firstCallMillis(copies.dir(), GO_MTLS, false, FIRST_CALL_RUNS);
+      ChildJvms.FirstCalls warmed = ChildJvms.firstCallMillis(copies.dir(), GO_MTLS, true, FIRST_CALL_RUNS);
+      figures.put("first_call_ms", round(cold.firstCall()));
+      figures.put("first_call_warmed_ms", round(warmed.firstCall()));
+      figures.put("second_call_ms", round(cold.secondCall()));
+      figures.put("go_mtls_first_cold_start_ms", round(warmed.coldStart()));
+      figures.put("go_mtls_first_cold_start_unwarmed_ms", round(cold.coldStart()));
+      figures.put("go_mtls_first_cold_start_ratio",
+          round(warmed.coldStart() / (double) figures.get("go_mtls_cold_start_ms")));
     }
-    double jvmHello = ChildJvms.jvmHelloMillis(COLD_RUNS);
-    figures.put("jvm_hello_ms", round(jvmHello));
-    figures.put("java_cold_start_ratio", round((double) figures.get("java_cold_start_ms") / jvmHello));
-    figures.put("go_cold_start_ratio", round((double) figures.get("go_cold_start_ms") / jvmHello));
-    double[] cold = ChildJvms.firstCallMillis(plugins, GO, false, FIRST_CALL_RUNS);
-    double[] warmed = ChildJvms.firstCallMillis(plugins, GO, true, FIRST_CALL_RUNS);
-    figures.put("first_call_ms", round(cold[0]));
-    figures.put("first_call_warmed_ms", round(warmed[0]));
-    figures.put("second_call_ms", round(cold[1]));
     double rawP50 = (double) figures.get("raw_p50_us");
     figures.put("go_ratio", round((double) figures.get("go_p50_us") / rawP50));
     figures.put("java_ratio", round((double) figures.get("java_p50_us") / rawP50));
     figures.put("go_overhead_p50_us", round((double) figures.get("go_p50_us") - rawP50));
+    figures.put("go_mtls_ratio", round((double) figures.get("go_mtls_p50_us") / rawP50));
+    figures.put("go_mtls_overhead_p50_us", round((double) figures.get("go_mtls_p50_us") - rawP50));
     figures.put("java_overhead_p50_us", round((double) figures.get("java_p50_us") - rawP50));
     figures.put("go_vs_direct_ratio", round((double) figures.get("go_p50_us") / (double) figures.get("go_direct_p50_us")));
     figures.put("go_overhead_vs_direct_p50_us",
@@ -98,7 +124,7 @@ public final class CallsBench {
         figures.get("raw_p50_us"), figures.get("raw_p99_us"));
     System.out.printf(Locale.ROOT, "raw grpc straight to the Go plugin process:  p50 %.1f µs  p99 %.1f µs%n",
         figures.get("go_direct_p50_us"), figures.get("go_direct_p99_us"));
-    for (String name : new String[] {"go", "java"}) {
+    for (String name : new String[] {"go", "go_mtls", "java"}) {
       System.out.printf(Locale.ROOT, "%-4s through the manager: p50 %.1f µs  p99 %.1f µs  = %.2f× raw p50 "
               + "(+%.1f µs); cold start %.1f ms%n", name, figures.get(name + "_p50_us"), figures.get(name + "_p99_us"),
           figures.get(name + "_ratio"), figures.get(name + "_overhead_p50_us"), figures.get(name + "_cold_start_ms"));
@@ -107,8 +133,12 @@ public final class CallsBench {
         figures.get("go_overhead_vs_direct_p50_us"), figures.get("go_vs_direct_ratio"));
     System.out.printf(Locale.ROOT, "cold starts (median of %d): java %.1f ms (handshake %.1f), go %.1f ms (handshake %.1f);"
             + " a bare JVM printing one line %.1f ms: java = %.2f× that%n", COLD_RUNS, figures.get("java_cold_start_ms"),
-        figures.get("java_handshake_ms"), figures.get("go_cold_start_ms"), figures.get("go_handshake_ms"), jvmHello,
+        figures.get("java_handshake_ms"), figures.get("go_cold_start_ms"), figures.get("go_handshake_ms"), figures.get("jvm_hello_ms"),
         figures.get("java_cold_start_ratio"));
+    System.out.printf(Locale.ROOT, "go with auto_mtls: cold start %.1f ms = %.2f× the plaintext one (median of %d, warmed);"
+            + " the first in a fresh warmed worker JVM %.1f ms (%.1f ms unwarmed; median of %d JVMs)%n",
+        figures.get("go_mtls_cold_start_ms"), figures.get("go_mtls_cold_start_ratio"), COLD_RUNS,
+        figures.get("go_mtls_first_cold_start_ms"), figures.get("go_mtls_first_cold_start_unwarmed_ms"), FIRST_CALL_RUNS);
     System.out.printf(Locale.ROOT, "a fresh worker JVM's first call (plugin start excluded, median of %d): %.1f ms,"
             + " %.1f ms after the gRPC warm-up; its second call %.1f ms%n", FIRST_CALL_RUNS, figures.get("first_call_ms"),
         figures.get("first_call_warmed_ms"), figures.get("second_call_ms"));

@@ -36,13 +36,17 @@ final class ChildJvms {
   }
 
   /**
-   * {@link FirstCall} in {@code runs} fresh JVMs with the worker's JVM options: the medians of
-   * the first call (plugin start excluded) and of the second.
+   * Medians over fresh JVMs, in ms: a first call without the plugin's own start (launch to
+   * handshake), the call after it, and the whole first start (unregistered to first answer).
    */
-  static double[] firstCallMillis(Path plugins, String id, boolean warm, int runs)
+  record FirstCalls(double firstCall, double secondCall, double coldStart) {}
+
+  /** {@link FirstCall} in {@code runs} fresh JVMs with the worker's JVM options. */
+  static FirstCalls firstCallMillis(Path plugins, String id, boolean warm, int runs)
       throws IOException, InterruptedException {
     double[] first = new double[runs];
     double[] second = new double[runs];
+    double[] start = new double[runs];
     for (int i = 0; i < runs; i++) {
       List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED",
           "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
@@ -54,8 +58,9 @@ final class ChildJvms {
       String[] figures = firstLine(command).trim().split(" ");
       first[i] = Double.parseDouble(figures[0]);
       second[i] = Double.parseDouble(figures[1]);
+      start[i] = Double.parseDouble(figures[2]);
     }
-    return new double[] {median(first), median(second)};
+    return new FirstCalls(median(first), median(second), median(start));
   }
 
   private static String firstLine(List<String> command) throws IOException, InterruptedException {

@@ -16,8 +16,8 @@ final class Commands {
         .getBytes(StandardCharsets.UTF_8);
   }
 
-  static byte[] register(String id, String replyTo) {
-    return ("{\"v\":1,\"id\":\"" + id + "\",\"type\":\"register\",\"plugin\":\"" + PLUGIN + "\",\"reply_to\":\""
+  static byte[] register(String id, String plugin, String replyTo) {
+    return ("{\"v\":1,\"id\":\"" + id + "\",\"type\":\"register\",\"plugin\":\"" + plugin + "\",\"reply_to\":\""
         + replyTo + "\"}").getBytes(StandardCharsets.UTF_8);
   }
 }

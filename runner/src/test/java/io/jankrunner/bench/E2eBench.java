@@ -1,13 +1,8 @@
 package io.jankrunner.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -29,69 +24,53 @@ import java.util.Map;
  * <p>Latency: p50/p99 at 100 and 1,000 commands/s for S seconds each (both floors and both worker
  * modes). Throughput: the highest offered rate whose p99 stays under 100 ms with every command
  * answered, from a quick probe and then 3 measured repeats of full-length phases (10 s) around
- * it; the median is reported. Each worker runs as users run it ({@code scripts/runner worker}) in its
- * own JVM, whose CPU per command is read from {@code /proc}. {@code --quick}: 3 s phases and one
- * repeat. {@code BENCH_SYSTEMS=floor,share} runs a subset; {@code BENCH_AUTO_MTLS=true} keeps the
+ * it, each a √2 sweep and then a bisection to within 5 %; the median is reported. Each worker runs
+ * as users run it ({@code scripts/runner worker}) in its own JVM, and so does the pipeline floor
+ * (with a worker's JVM options): their CPU per command is read from {@code /proc}, the floor's at
+ * the rates the workers sustained. {@code --quick}: 3 s phases and one repeat.
+ * {@code BENCH_SYSTEMS=floor,share} runs a subset; {@code BENCH_AUTO_MTLS=true} keeps the
  * example's mTLS for the workers (the floors are plaintext); {@code BENCH_P99_LIMIT_MS} moves the
  * 100 ms limit. The last line printed is one JSON object with every figure.
  */
 public final class E2eBench {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Every system, in the order they run. */
+  static final List<String> SYSTEMS = List.of("floor", "share", "group", "pipeline");
 
   private final String bootstrap;
   private final Path plugins;
-  private final Duration latencyLength;
-  private final Duration phaseLength;
-  private final Duration probeLength;
-  private final int repeats;
-  private final Duration warmUpLength;
+  private final BenchLengths lengths;
   private Path workerPlugins;
 
-  private E2eBench(String bootstrap, Path plugins, int latencySeconds, boolean quick) {
+  private E2eBench(String bootstrap, Path plugins, BenchLengths lengths) {
     this.bootstrap = bootstrap;
     this.plugins = plugins.toAbsolutePath().normalize();
-    this.latencyLength = Duration.ofSeconds(quick ? Math.min(3, latencySeconds) : latencySeconds);
-    this.phaseLength = Duration.ofSeconds(quick ? 3 : 10);
-    this.probeLength = Duration.ofSeconds(quick ? 2 : 3);
-    this.repeats = quick ? 1 : 3;
-    this.warmUpLength = Duration.ofSeconds(quick ? 5 : 20);
+    this.lengths = lengths;
   }
 
   public static void main(String[] args) throws Exception {
-    int seconds = 10;
-    boolean quick = false;
-    for (int i = 2; i < args.length; i++) {
-      if (args[i].equals("--quick")) {
-        quick = true;
-      } else {
-        seconds = Integer.parseInt(args[i]);
-      }
-    }
-    new E2eBench(args[0], Path.of(args[1]), seconds, quick).run();
+    new E2eBench(args[0], Path.of(args[1]), BenchLengths.parse(args, 2)).run();
     System.exit(0);
   }
 
   private void run() throws Exception {
     Map<String, Object> figures = new LinkedHashMap<>();
-    List<String> systems = List.of(System.getenv().getOrDefault("BENCH_SYSTEMS", "floor,pipeline,share,group")
-        .split(","));
+    List<String> systems = systems(System.getenv().getOrDefault("BENCH_SYSTEMS", String.join(",", SYSTEMS)));
     long started = System.nanoTime();
-    try (LoadPhases load = new LoadPhases(bootstrap)) {
+    try (LoadPhases load = new LoadPhases(bootstrap); BenchPlugins benchPlugins = new BenchPlugins()) {
       for (String system : systems) {
-        try (BenchTarget target = target(system)) {
+        try (BenchTarget target = target(system, benchPlugins)) {
           // Warm-up, not reported: long enough for a fresh worker JVM's JIT to compile the hot
           // path (with 3 s at 500/s its C2 compiler was still busy through the latency phases,
           // which then measured compilation as much as the worker), and alike for every system.
-          load.run(target, 1000, warmUpLength);
+          load.run(target, 1000, lengths.warmUp());
           latency(load, target, figures);
-          throughput(load, target, figures);
+          int rate = throughput(load, target, figures);
+          if (target.name().equals("pipeline")) {
+            pipelineCpu(load, target, rate, figures);
+          }
         }
-      }
-    }
-    if (workerPlugins != null) {
-      try (var paths = Files.walk(workerPlugins)) {
-        paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
       }
     }
     ratios(systems, figures);
@@ -100,12 +79,25 @@ public final class E2eBench {
     System.out.println(JSON.writeValueAsString(figures));
   }
 
-  private BenchTarget target(String system) throws Exception {
+  /**
+   * The systems asked for, in the order they run: the pipeline floor after the workers, because
+   * its CPU per command is measured at the rates they sustained (at the same offered rate).
+   */
+  static List<String> systems(String asked) {
+    List<String> names = List.of(asked.split(","));
+    for (String name : names) {
+      if (!SYSTEMS.contains(name)) {
+        throw new IllegalArgumentException("unknown system " + name + " " + SYSTEMS);
+      }
+    }
+    return SYSTEMS.stream().filter(names::contains).toList();
+  }
+
+  private BenchTarget target(String system, BenchPlugins benchPlugins) throws Exception {
     return switch (system) {
       case "floor" -> new EchoFloor(bootstrap);
-      case "pipeline" -> new PipelineFloor(bootstrap, plugins.resolve("hello-go"));
-      case "share", "group" -> new WorkerProcess(bootstrap, plugins.getParent(), workerPlugins(), system);
-      default -> throw new IllegalArgumentException("unknown system " + system + " (floor, pipeline, share, group)");
+      case "pipeline" -> new PipelineProcess(bootstrap, plugins.resolve("hello-go"));
+      default -> new WorkerProcess(bootstrap, plugins.getParent(), workerPlugins(benchPlugins), system);
     };
   }
 
@@ -114,29 +106,20 @@ public final class E2eBench {
    * turned off unless {@code BENCH_AUTO_MTLS=true}, because the floors speak plaintext gRPC to
    * the same binary: like is compared with like (mTLS costs both sides CPU on every call).
    */
-  private Path workerPlugins() throws IOException {
-    if (workerPlugins != null) {
-      return workerPlugins;
+  private Path workerPlugins(BenchPlugins benchPlugins) throws IOException {
+    if (workerPlugins == null) {
+      boolean mtls = Boolean.parseBoolean(System.getenv().getOrDefault("BENCH_AUTO_MTLS", "false"))
+          && BenchPlugins.shippedAutoMtls(plugins);
+      benchPlugins.goExample(plugins, "hello-go", Commands.PLUGIN, mtls);
+      System.out.printf(Locale.ROOT, "workers call the Go example with auto_mtls %s%n", mtls);
+      workerPlugins = benchPlugins.dir();
     }
-    boolean mtls = Boolean.parseBoolean(System.getenv().getOrDefault("BENCH_AUTO_MTLS", "false"));
-    Path dir = Files.createTempDirectory("bench-plugins");
-    Path copy = Files.createDirectories(dir.resolve("hello-go/bin"));
-    Files.copy(plugins.resolve("hello-go/bin/hello-world"), copy.resolve("hello-world"),
-        StandardCopyOption.COPY_ATTRIBUTES);
-    ObjectNode manifest = (ObjectNode) JSON.readTree(plugins.resolve("hello-go/plugin.json").toFile());
-    manifest.put("auto_mtls", mtls && manifest.path("auto_mtls").asBoolean());
-    JSON.writeValue(dir.resolve("hello-go/plugin.json").toFile(), manifest);
-    for (Path path : List.of(dir, dir.resolve("hello-go"), copy)) {
-      Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwxr-xr-x")); // the plugin user reads it
-    }
-    System.out.printf(Locale.ROOT, "workers call the Go example with auto_mtls %s%n", manifest.get("auto_mtls"));
-    workerPlugins = dir;
-    return dir;
+    return workerPlugins;
   }
 
   private void latency(LoadPhases load, BenchTarget target, Map<String, Object> figures) throws Exception {
     for (int rate : new int[] {100, 1000}) {
-      LoadPhases.Phase phase = load.run(target, rate, latencyLength);
+      LoadPhases.Phase phase = load.run(target, rate, lengths.latency());
       String prefix = target.name() + (rate == 100 ? "_100" : "");
       figures.put(prefix + "_p50_ms", round(phase.p50()));
       figures.put(prefix + "_p99_ms", round(phase.p99()));
@@ -145,13 +128,16 @@ public final class E2eBench {
     }
   }
 
-  /** The median over the repeats of the highest sustained rate; CPU per command from that phase. */
-  private void throughput(LoadPhases load, BenchTarget target, Map<String, Object> figures) throws Exception {
-    int probed = load.probe(target, probeLength);
+  /**
+   * The median over the repeats of the highest sustained rate, returned; CPU per command from that
+   * phase (for the pipeline floor, {@code pipeline_cpu_us_per_command_own_rate}).
+   */
+  private int throughput(LoadPhases load, BenchTarget target, Map<String, Object> figures) throws Exception {
+    int probed = load.probe(target, lengths.probe());
     List<LoadPhases.Phase> sustained = new ArrayList<>();
     List<Integer> rates = new ArrayList<>();
-    for (int i = 0; i < repeats; i++) {
-      LoadPhases.Phase phase = load.sustainedRate(target, probed, phaseLength);
+    for (int i = 0; i < lengths.repeats(); i++) {
+      LoadPhases.Phase phase = load.sustainedRate(target, probed, lengths.phase());
       rates.add(phase == null ? 0 : phase.rate());
       if (phase != null) {
         sustained.add(phase);
@@ -164,17 +150,68 @@ public final class E2eBench {
     figures.put(target.name() + "_throughput_runs", rates);
     System.out.printf(Locale.ROOT, "%-8s throughput (highest rate with p99 < %.0f ms, median of %s): %d commands/s%n",
         target.name(), LoadPhases.P99_LIMIT_MS, rates, median);
+    String cpuKey = target.name().equals("pipeline") ? "pipeline_cpu_us_per_command_own_rate"
+        : target.name() + "_worker_cpu_us_per_command";
     sustained.stream().filter(phase -> phase.rate() == median && !Double.isNaN(phase.cpuSeconds()))
         .max(Comparator.comparingInt(LoadPhases.Phase::answered)).ifPresent(phase -> {
-          figures.put(target.name() + "_worker_cpu_us_per_command", round(phase.cpuMillisPerCommand() * 1000));
-          System.out.printf(Locale.ROOT, "%-8s worker JVM CPU: %.6f CPU-seconds per command at %d/s%n",
+          figures.put(cpuKey, round(phase.cpuMillisPerCommand() * 1000));
+          System.out.printf(Locale.ROOT, "%-8s JVM CPU: %.6f CPU-seconds per command at %d/s%n",
               target.name(), phase.cpuMillisPerCommand() / 1000, phase.rate());
         });
+    return median;
   }
 
-  private static void ratios(List<String> systems, Map<String, Object> figures) {
-    if (!systems.containsAll(List.of("floor", "pipeline", "share", "group"))) {
-      return; // a subset: no ratios
+  /**
+   * The pipeline floor's JVM CPU per command at each worker mode's sustained rate (the median
+   * over the repeats of full-length phases there), so that each mode's CPU per command is set
+   * against the floor's at the same offered rate: CPU per command falls as the rate rises (fuller
+   * batches, idle costs spread thinner). {@code pipeline_cpu_us_per_command} is the one at the
+   * better mode's rate; without a worker in the run, at the floor's own sustained rate.
+   */
+  private void pipelineCpu(LoadPhases load, BenchTarget target, int ownRate, Map<String, Object> figures)
+      throws Exception {
+    Map<Integer, Double> atRate = new LinkedHashMap<>();
+    String best = null;
+    for (String mode : List.of("share", "group")) {
+      if (!(figures.get(mode + "_throughput") instanceof Integer rate) || rate == 0) {
+        continue;
+      }
+      if (best == null || rate > (int) figures.get(best + "_throughput")) {
+        best = mode;
+      }
+      if (!atRate.containsKey(rate)) {
+        double[] cpu = new double[lengths.repeats()];
+        for (int i = 0; i < lengths.repeats(); i++) {
+          LoadPhases.Phase phase = load.run(target, rate, lengths.phase());
+          System.out.printf(Locale.ROOT, "%-8s CPU at %s's rate %s%s%n", target.name(), mode, phase,
+              phase.sustained() ? "" : "  (not sustained)");
+          cpu[i] = phase.cpuMillisPerCommand() * 1000;
+        }
+        atRate.put(rate, round(ChildJvms.median(cpu)));
+      }
+      figures.put("pipeline_cpu_us_per_command_" + mode, atRate.get(rate));
+    }
+    Object own = figures.get("pipeline_cpu_us_per_command_own_rate");
+    if (best != null) {
+      figures.put("pipeline_cpu_us_per_command", figures.get("pipeline_cpu_us_per_command_" + best));
+      figures.put("pipeline_cpu_rate", figures.get(best + "_throughput"));
+    } else if (own != null) {
+      figures.put("pipeline_cpu_us_per_command", own);
+      figures.put("pipeline_cpu_rate", ownRate);
+    }
+  }
+
+  /** The ratios the figures allow (all of them only when every system ran). */
+  static void ratios(List<String> systems, Map<String, Object> figures) {
+    // Each mode's worker CPU per command over the pipeline floor's at the same offered rate.
+    for (String mode : List.of("share", "group")) {
+      if (figures.get(mode + "_worker_cpu_us_per_command") instanceof Double worker
+          && figures.get("pipeline_cpu_us_per_command_" + mode) instanceof Double pipeline) {
+        figures.put(mode + "_cpu_ratio", ratio(worker, pipeline));
+      }
+    }
+    if (!systems.containsAll(SYSTEMS)) {
+      return; // a subset: no other ratios
     }
     double floorP50 = (double) figures.get("floor_p50_ms");
     double floorP99 = (double) figures.get("floor_p99_ms");
@@ -191,6 +228,10 @@ public final class E2eBench {
     // calls a plugin process (the echo floor calls none).
     figures.put("p50_vs_pipeline_ratio", ratio(worseP50, (double) figures.get("pipeline_p50_ms")));
     figures.put("p99_vs_pipeline_ratio", ratio(worseP99, (double) figures.get("pipeline_p99_ms")));
+    figures.put("p50_vs_pipeline_ratio_100", ratio(Math.max((double) figures.get("share_100_p50_ms"),
+        (double) figures.get("group_100_p50_ms")), (double) figures.get("pipeline_100_p50_ms")));
+    figures.put("p99_vs_pipeline_ratio_100", ratio(Math.max((double) figures.get("share_100_p99_ms"),
+        (double) figures.get("group_100_p99_ms")), (double) figures.get("pipeline_100_p99_ms")));
     for (String mode : List.of("share", "group")) {
       figures.put(mode + "_100_p50_ratio", ratio((double) figures.get(mode + "_100_p50_ms"),
           (double) figures.get("floor_100_p50_ms")));
@@ -200,8 +241,11 @@ public final class E2eBench {
     System.out.printf(Locale.ROOT, "runner / echo floor at 1000/s: p50 %s×  p99 %s× (worse mode); best mode's"
             + " throughput %s× the echo floor, %s× the pipeline floor%n", figures.get("p50_ratio"),
         figures.get("p99_ratio"), figures.get("throughput_ratio"), figures.get("pipeline_ratio"));
-    System.out.printf(Locale.ROOT, "runner / pipeline floor at 1000/s: p50 %s×  p99 %s× (worse mode)%n",
-        figures.get("p50_vs_pipeline_ratio"), figures.get("p99_vs_pipeline_ratio"));
+    System.out.printf(Locale.ROOT, "runner / pipeline floor at 1000/s: p50 %s×  p99 %s×; at 100/s: p50 %s×  p99 %s×"
+            + " (worse mode); worker CPU per command over the floor's: share %s×  group %s×%n",
+        figures.get("p50_vs_pipeline_ratio"), figures.get("p99_vs_pipeline_ratio"),
+        figures.get("p50_vs_pipeline_ratio_100"), figures.get("p99_vs_pipeline_ratio_100"),
+        figures.get("share_cpu_ratio"), figures.get("group_cpu_ratio"));
   }
 
   /** {@code a / b} rounded, or null (JSON null) when {@code b} is 0: no rate was sustained. */

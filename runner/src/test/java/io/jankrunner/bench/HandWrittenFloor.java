@@ -12,9 +12,29 @@ abstract class HandWrittenFloor implements BenchTarget {
   private Thread loop;
 
   HandWrittenFloor(String bootstrap, String name) throws Exception {
+    this(bootstrap, topicPrefix(name), true);
+  }
+
+  /** On the topics of {@code prefix}, made here if {@code createTopics}, else already there. */
+  HandWrittenFloor(String bootstrap, String prefix, boolean createTopics) throws Exception {
     this.bootstrap = bootstrap;
-    this.prefix = name + UUID.randomUUID().toString().substring(0, 8);
-    KafkaClients.createTopics(bootstrap, requestTopic(), replyTopic());
+    this.prefix = prefix;
+    if (createTopics) {
+      KafkaClients.createTopics(bootstrap, requestTopic(), replyTopic());
+    }
+  }
+
+  /** A prefix of its own for a floor's topics and group: {@code name} and a random part. */
+  static String topicPrefix(String name) {
+    return name + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  static String requestTopic(String prefix) {
+    return prefix + ".requests";
+  }
+
+  static String replyTopic(String prefix) {
+    return prefix + ".replies";
   }
 
   /** Starts {@link #loop()} on its own thread; called last by a subclass's constructor. */
@@ -32,12 +52,12 @@ abstract class HandWrittenFloor implements BenchTarget {
 
   @Override
   public final String requestTopic() {
-    return prefix + ".requests";
+    return requestTopic(prefix);
   }
 
   @Override
   public final String replyTopic() {
-    return prefix + ".replies";
+    return replyTopic(prefix);
   }
 
   @Override

@@ -3,7 +3,9 @@ package io.jankrunner.bench;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -104,7 +106,7 @@ final class LoadPhases implements AutoCloseable {
     boolean retried = false;
     for (int rate = 1000; rate <= HIGHEST_RATE; rate *= 2) {
       Phase phase = run(target, rate, length);
-      report(target, "probe", phase);
+      report(target.name(), "probe", phase);
       if (!phase.sustained()) {
         if (retried) {
           break;
@@ -118,7 +120,7 @@ final class LoadPhases implements AutoCloseable {
     }
     for (int rate = 500; sustained == 0 && rate >= LOWEST_RATE; rate /= 2) {
       Phase phase = run(target, rate, length);
-      report(target, "probe", phase);
+      report(target.name(), "probe", phase);
       if (phase.sustained()) {
         sustained = rate;
       }
@@ -126,43 +128,75 @@ final class LoadPhases implements AutoCloseable {
     return sustained;
   }
 
-  /**
-   * One measured repeat around the probe's rate: full-length phases at {@code around}, then steps
-   * of √2 up while sustained (at most six) or down until sustained (at most two). Returns the
-   * highest sustained phase, or null when none was.
-   */
+  /** One phase at an offered rate, however the system is loaded around it. */
+  @FunctionalInterface
+  interface Trial {
+    Phase at(int rate) throws Exception;
+  }
+
+  /** {@link #sustainedRate(String, int, Trial)} with plain phases of {@code length}. */
   Phase sustainedRate(BenchTarget target, int around, Duration length) throws Exception {
+    return sustainedRate(target.name(), around, rate -> run(target, rate, length));
+  }
+
+  /**
+   * One measured repeat around the probe's rate: a phase at {@code around}, then steps of √2 up
+   * while sustained (at most six) or down until sustained (at most two), then a bisection between
+   * the last sustained and the first failed step to within 5 % ({@link RateBisection}). Returns
+   * the highest sustained phase, or null when none was.
+   */
+  static Phase sustainedRate(String name, int around, Trial trial) throws Exception {
     if (around == 0) {
       return null;
     }
-    Phase phase = run(target, around, length);
-    report(target, "measure", phase);
+    Phase phase = measured(name, "measure", trial, around);
+    Phase failed = null;
     if (phase.sustained()) {
       // Up in steps of √2 while sustained (at most 6): a probe in a noisy moment is not a ceiling.
       for (int step = 0; step < 6; step++) {
-        Phase higher = run(target, (int) Math.round(phase.rate() * Math.sqrt(2)), length);
-        report(target, "measure", higher);
+        Phase higher = measured(name, "measure", trial, (int) Math.round(phase.rate() * Math.sqrt(2)));
         if (!higher.sustained()) {
+          failed = higher;
           break;
         }
         phase = higher;
       }
-      return phase;
-    }
-    // At most two steps down (to half the probed rate), so a noisy repeat cannot take minutes.
-    for (int rate = (int) Math.round(around / Math.sqrt(2)); rate >= Math.max(LOWEST_RATE, around / 2 - 1);
-         rate = (int) Math.round(rate / Math.sqrt(2))) {
-      Phase lower = run(target, rate, length);
-      report(target, "measure", lower);
-      if (lower.sustained()) {
-        return lower;
+    } else {
+      failed = phase;
+      phase = null;
+      // At most two steps down (to half the probed rate), so a noisy repeat cannot take minutes.
+      for (int rate = (int) Math.round(around / Math.sqrt(2)); rate >= Math.max(LOWEST_RATE, around / 2 - 1);
+           rate = (int) Math.round(rate / Math.sqrt(2))) {
+        Phase lower = measured(name, "measure", trial, rate);
+        if (lower.sustained()) {
+          phase = lower;
+          break;
+        }
+        failed = lower;
       }
     }
-    return null;
+    if (phase == null || failed == null) {
+      return phase; // none sustained, or no failed step above (six steps up all held): nothing to bisect
+    }
+    Map<Integer, Phase> sustained = new HashMap<>(Map.of(phase.rate(), phase));
+    int highest = RateBisection.highestSustained(phase.rate(), failed.rate(), rate -> {
+      Phase tried = measured(name, "bisect", trial, rate);
+      if (tried.sustained()) {
+        sustained.put(rate, tried);
+      }
+      return tried.sustained();
+    });
+    return sustained.get(highest);
   }
 
-  private static void report(BenchTarget target, String step, Phase phase) {
-    System.err.printf(Locale.ROOT, "  %-8s %-7s %s%s%n", target.name(), step, phase, phase.sustained() ? "" : "  (not sustained)");
+  private static Phase measured(String name, String step, Trial trial, int rate) throws Exception {
+    Phase phase = trial.at(rate);
+    report(name, step, phase);
+    return phase;
+  }
+
+  private static void report(String name, String step, Phase phase) {
+    System.err.printf(Locale.ROOT, "  %-8s %-7s %s%s%n", name, step, phase, phase.sustained() ? "" : "  (not sustained)");
   }
 
   private static long percentile(long[] sorted, double p) {

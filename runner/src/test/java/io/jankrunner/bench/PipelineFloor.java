@@ -19,9 +19,11 @@ import java.util.Map;
 import java.util.NavigableSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -36,6 +38,9 @@ import org.apache.kafka.common.TopicPartition;
  * topic from the gRPC callback. At most 256 calls in flight (the worker's default). Offsets
  * are committed asynchronously every 100 ms up to the lowest record whose result is not yet on
  * the broker, so it is at-least-once like the runner; no retries, guards, status or cache.
+ *
+ * <p>It runs in a JVM of its own, as a worker does ({@link PipelineProcess} starts it with
+ * {@link #main}), so its CPU time per command is read from {@code /proc} as the workers' is.
  */
 final class PipelineFloor extends HandWrittenFloor {
 
@@ -47,11 +52,26 @@ final class PipelineFloor extends HandWrittenFloor {
   private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private final Map<TopicPartition, NavigableSet<Long>> unfinished = new ConcurrentHashMap<>();
 
-  PipelineFloor(String bootstrap, Path goPluginDir) throws Exception {
-    super(bootstrap, "pipeline");
+  private final CountDownLatch assigned = new CountDownLatch(1);
+
+  /** On the existing topics of {@code prefix} (see {@link HandWrittenFloor#topicPrefix}). */
+  PipelineFloor(String bootstrap, Path goPluginDir, String prefix) throws Exception {
+    super(bootstrap, prefix, false);
     plugin = new DirectPlugin(goPluginDir);
     stub = PluginServiceGrpc.newFutureStub(plugin.channel());
     start();
+  }
+
+  /**
+   * {@code PipelineFloor BOOTSTRAP GO_PLUGIN_DIR TOPIC_PREFIX}: serves until SIGTERM; prints
+   * {@code consuming} once its consumer has partitions.
+   */
+  public static void main(String[] args) throws Exception {
+    PipelineFloor floor = new PipelineFloor(args[0], Path.of(args[1]), args[2]);
+    Runtime.getRuntime().addShutdownHook(new Thread(floor::close));
+    floor.assigned.await();
+    System.out.println("consuming");
+    new CountDownLatch(1).await(); // until SIGTERM
   }
 
   @Override
@@ -62,7 +82,11 @@ final class PipelineFloor extends HandWrittenFloor {
       Map<TopicPartition, Long> polledUpTo = new HashMap<>();
       long nextCommit = System.nanoTime();
       while (running.get()) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(5))) {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(5));
+        if (!consumer.assignment().isEmpty()) {
+          assigned.countDown();
+        }
+        for (ConsumerRecord<byte[], byte[]> record : records) {
           TopicPartition partition = new TopicPartition(record.topic(), record.partition());
           unfinished.computeIfAbsent(partition, p -> new ConcurrentSkipListSet<>()).add(record.offset());
           polledUpTo.put(partition, record.offset() + 1);

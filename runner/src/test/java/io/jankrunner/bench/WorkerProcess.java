@@ -1,11 +1,9 @@
 package io.jankrunner.bench;
 
 import io.jankrunner.config.Topics;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -18,44 +16,38 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  */
 final class WorkerProcess implements BenchTarget {
 
-  private static final long CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
+  private final String bootstrap;
   private final String mode;
   private final Topics topics = new Topics("bench" + UUID.randomUUID().toString().substring(0, 8));
-  private final Process process;
-  private final Path log;
+  private final ChildProcess process;
 
   WorkerProcess(String bootstrap, Path repo, Path pluginsDir, String mode) throws Exception {
+    this(bootstrap, repo, pluginsDir, mode, Map.of());
+  }
+
+  /** With {@code environment} added to the worker's (e.g. {@code JANK_PLUGIN_USER}). */
+  WorkerProcess(String bootstrap, Path repo, Path pluginsDir, String mode, Map<String, String> environment)
+      throws Exception {
+    this.bootstrap = bootstrap;
     this.mode = mode;
-    log = Files.createTempFile("bench-worker-" + mode, ".log");
     ProcessBuilder builder = new ProcessBuilder("bash", repo.resolve("scripts/runner").toString(), "worker",
         "--worker-id", "bench-" + mode, "--topic-prefix", topics.prefix(), "--mode", mode,
-        "--plugins-dir", pluginsDir.toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile());
+        "--plugins-dir", pluginsDir.toString());
+    builder.environment().putAll(environment);
     builder.environment().put("KAFKA_BOOTSTRAP_SERVERS", bootstrap);
     builder.environment().put("JANK_LOG_LEVEL", "INFO"); // its "consuming" line says it is ready
-    process = builder.start();
+    process = new ChildProcess(mode + " worker", builder);
     try {
-      awaitLog("consuming", 120);
-      register(bootstrap);
+      process.awaitLog("consuming", 120);
+      register(Commands.PLUGIN);
     } catch (Exception e) {
       close();
       throw e;
     }
   }
 
-  private void awaitLog(String text, int seconds) throws IOException, InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!Files.readString(log).contains(text)) {
-      if (!process.isAlive() || System.nanoTime() > until) {
-        throw new IllegalStateException("the " + mode + " worker did not start:\n" + Files.readString(log));
-      }
-      Thread.sleep(100);
-    }
-  }
-
-  /** Registers the Go plugin through the control topic, as a user would, and waits for the answer. */
-  private void register(String bootstrap) throws Exception {
+  /** Registers a plugin through the control topic, as a user would, and waits for the answer. */
+  void register(String plugin) throws Exception {
     String id = "register-" + UUID.randomUUID();
     CountDownLatch answered = new CountDownLatch(1);
     try (Replies replies = new Replies(bootstrap, topics.results(), (key, now) -> {
@@ -63,12 +55,18 @@ final class WorkerProcess implements BenchTarget {
         answered.countDown();
       }
     }); KafkaProducer<byte[], byte[]> producer = KafkaClients.producer(bootstrap)) {
-      producer.send(new ProducerRecord<>(topics.control(), Commands.PLUGIN.getBytes(StandardCharsets.UTF_8),
-          Commands.register(id, topics.results()))).get();
+      producer.send(new ProducerRecord<>(topics.control(), plugin.getBytes(StandardCharsets.UTF_8),
+          Commands.register(id, plugin, topics.results()))).get();
       if (!answered.await(120, TimeUnit.SECONDS)) {
-        throw new IllegalStateException("no answer to register from the " + mode + " worker:\n" + Files.readString(log));
+        throw new IllegalStateException("no answer to register " + plugin + " from the " + mode + " worker:\n"
+            + process.log());
       }
     }
+  }
+
+  /** Whether the worker's log has {@code text} (INFO and above). */
+  boolean logged(String text) throws java.io.IOException {
+    return process.log().contains(text);
   }
 
   @Override
@@ -89,36 +87,16 @@ final class WorkerProcess implements BenchTarget {
   /** utime + stime of the worker's JVM (scripts/runner execs java, so the pid is the JVM's). */
   @Override
   public double workerCpuSeconds() {
-    try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
-      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      // After "pid (comm) ", field 3 (state) is index 0: utime (14) is index 11, stime (15) index 12.
-      return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS_PER_SECOND;
-    } catch (IOException | RuntimeException e) {
-      return Double.NaN;
-    }
+    return process.cpuSeconds();
   }
 
   @Override
   public void close() {
-    process.destroy(); // SIGTERM: the worker finishes in-flight work and stops its plugins
-    try {
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    try {
-      Files.deleteIfExists(log);
-    } catch (IOException ignored) {
-      // a temp file
-    }
+    process.close(); // SIGTERM: the worker finishes in-flight work and stops its plugins
   }
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "%s worker (pid %d)", mode, process.pid());
+    return process.toString();
   }
 }

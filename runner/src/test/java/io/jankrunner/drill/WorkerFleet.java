@@ -70,7 +70,8 @@ final class WorkerFleet implements AutoCloseable {
     int start = ++starts[index];
     Path log = workDir.resolve(ids[index] + "-" + start + ".log");
     List<String> command = new ArrayList<>(baseCommand);
-    command.addAll(List.of("--worker-id", ids[index], "--state-dir", workDir.resolve("state-" + ids[index]).toString()));
+    // A short state dir: plugin sockets go three levels below it, and a socket path is at most 107 bytes.
+    command.addAll(List.of("--worker-id", ids[index], "--state-dir", workDir.resolve("s-" + ids[index].substring("drill-".length())).toString()));
     processes[index] = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     Instant until = Instant.now().plus(READY_TIMEOUT);
     while (Instant.now().isBefore(until)) {

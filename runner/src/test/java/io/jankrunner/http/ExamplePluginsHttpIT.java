@@ -2,6 +2,7 @@ package io.jankrunner.http;
 
 import io.jankrunner.config.ApiTokens;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.jankrunner.kafka.TestBroker;
@@ -49,9 +50,21 @@ class ExamplePluginsHttpIT {
   }
 
   @Test
-  void theGoExampleGreetsOverHttpAndGetShowsItsManifest() throws Exception {
+  void theGoExampleGreetsOverHttpRefusesANamelessGreetByItsSchemaAndGetShowsItsManifest() throws Exception {
     assumeTrue(TestPlugins.missingGoToolchain().isEmpty(), () -> TestPlugins.missingGoToolchain().orElseThrow());
-    greetsAndShowsItsManifest("com.jank.plugins.hello-world", true); // Jank's hello-world asks for mTLS
+    String plugin = "com.jank.plugins.hello-world";
+    greetsAndShowsItsManifest(plugin, true); // Jank's hello-world asks for mTLS
+
+    // Its plugin.json gives greet an args schema: the runner refuses a nameless greet itself.
+    HttpCalls.Answer nameless = http.post("/api/v1/plugin/execute", TOKEN,
+        "{\"id\":\"" + plugin + "\",\"method\":\"greet\",\"args\":{\"name\":\"\"}}");
+    assertEquals(400, nameless.status(), nameless.body().toString());
+    assertEquals("INVALID_ARGS", nameless.body().path("error").path("name").asText(), nameless.body().toString());
+    assertTrue(nameless.body().path("data").asText().contains("/name: must be at least 1 characters long"),
+        nameless.body().toString());
+    HttpCalls.Answer got = http.get("/api/v1/plugin/get?id=" + plugin, TOKEN);
+    assertEquals("name", got.data().path("methods").path("greet").path("args").path("required").path(0).asText(),
+        got.data().toString());
   }
 
   private void greetsAndShowsItsManifest(String plugin, boolean autoMtls) throws Exception {

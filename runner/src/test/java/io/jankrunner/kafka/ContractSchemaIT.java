@@ -61,7 +61,8 @@ class ContractSchemaIT {
   @BeforeEach
   void setUp() throws Exception {
     TestPlugins.javaPlugin(plugins, "contract", PLUGIN, MisbehavingPlugin.class, "",
-        "\"runner\": {\"max_concurrency\": 4, \"timeout_ms\": 60000}");
+        "\"runner\": {\"max_concurrency\": 4, \"timeout_ms\": 60000,"
+            + " \"methods\": {\"slow\": {\"args\": {\"properties\": {\"ms\": {\"type\": \"integer\"}}}}}}");
     kit = new WorkerTestKit(plugins, state, "cs");
     client = kit.client();
     topics = kit.topics();
@@ -94,6 +95,9 @@ class ContractSchemaIT {
     traced.add("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".getBytes(StandardCharsets.UTF_8));
     client.send(topics.execute(), PLUGIN, TestClient.bytes(echo), traced);
     client.send(topics.execute(), PLUGIN, TestClient.execute("c-fail", PLUGIN, "fail", replyTo));
+    ObjectNode badArgs = TestClient.execute("c-badargs", PLUGIN, "slow", replyTo); // INVALID_ARGS by its schema
+    badArgs.putObject("args").put("ms", "soon");
+    client.send(topics.execute(), PLUGIN, badArgs);
     client.send(topics.execute(), "k", TestClient.execute("c-nobody", "com.example.nobody", "x", replyTo));
     client.send(topics.execute(), PLUGIN, TestClient.execute("c-expired", PLUGIN, "echo", replyTo)
         .put("deadline", Instant.now().minusSeconds(5).toString()));
@@ -117,7 +121,7 @@ class ContractSchemaIT {
     Set<String> codes = new TreeSet<>();
     // register, list, get, build and unregister, and the executes answered on this topic
     List<ConsumerRecord<byte[], byte[]>> results = client.read(replyTo, WAIT, read -> read.stream()
-        .map(r -> new String(r.key(), StandardCharsets.UTF_8)).distinct().count() >= 13);
+        .map(r -> new String(r.key(), StandardCharsets.UTF_8)).distinct().count() >= 14);
     results.addAll(client.read(smallReplies, WAIT, read -> !read.isEmpty()));
     for (ConsumerRecord<byte[], byte[]> record : results) {
       JsonNode result = TestClient.parse(record.value());
@@ -125,7 +129,7 @@ class ContractSchemaIT {
       assertEquals(result.path("id").asText(), new String(record.key(), StandardCharsets.UTF_8), "keyed by id");
       codes.add(result.path("status").asText().equals("ok") ? "ok" : result.path("error").path("code").asText());
     }
-    assertEquals(new TreeSet<>(Set.of("ok", "INVALID_COMMAND", "PLUGIN_NOT_FOUND", "PLUGIN_UNAVAILABLE",
+    assertEquals(new TreeSet<>(Set.of("ok", "INVALID_COMMAND", "INVALID_ARGS", "PLUGIN_NOT_FOUND", "PLUGIN_UNAVAILABLE",
         "PLUGIN_ERROR", "TIMEOUT", "EXPIRED", "BUILD_FAILED", "RESULT_TOO_LARGE")), codes);
 
     List<ConsumerRecord<byte[], byte[]>> dead = client.read(topics.dlq(), WAIT, read -> read.size() >= 4);

@@ -196,7 +196,7 @@ class LifecycleIT {
   void aNewManagerSweepsProcessesRecordedByAWorkerThatDied() throws Exception {
     // A worker that died before its plugins did: its journal names a live process.
     Process orphan = new ProcessBuilder("sleep", "600").start();
-    Path deadOwner = Files.createDirectories(state.resolve("999999999-1"));
+    Path deadOwner = Files.createDirectories(state.resolve("journal/999999999-1"));
     long start = orphan.toHandle().info().startInstant().orElseThrow().toEpochMilli();
     Files.writeString(deadOwner.resolve(Long.toString(orphan.pid())), start + "\nsleep 600\n");
 
@@ -211,7 +211,7 @@ class LifecycleIT {
   @Test
   void theSweepLeavesARecycledPidAlone() throws Exception {
     Process stranger = new ProcessBuilder("sleep", "600").start();
-    Path deadOwner = Files.createDirectories(state.resolve("999999998-1"));
+    Path deadOwner = Files.createDirectories(state.resolve("journal/999999998-1"));
     // recorded with another start time: the pid now belongs to someone else
     Files.writeString(deadOwner.resolve(Long.toString(stranger.pid())), "12345\nsomething else\n");
 

@@ -5,8 +5,9 @@ import io.jankrunner.plugin.api.PluginStateListener;
 import java.nio.file.Path;
 
 /**
- * A worker stand-in for the orphan test: a separate JVM that registers a plugin, starts it,
- * prints the plugin's pid and waits to be killed.
+ * A worker stand-in for the orphan tests: a separate JVM that registers a plugin, starts it,
+ * calls it ({@code pid}, or the command given fourth, e.g. {@code escape}), prints the pid the
+ * answer names and waits to be killed.
  */
 public final class ManagerChild {
 
@@ -14,10 +15,11 @@ public final class ManagerChild {
     Path plugins = Path.of(args[0]);
     Path state = Path.of(args[1]);
     String id = args[2];
+    String command = args.length > 3 ? args[3] : "pid";
     PluginManager manager = new PluginManager(PluginManagerConfig.defaults(plugins).withStateDir(state),
         PluginStateListener.NONE);
     manager.register(id);
-    var data = manager.execute(id, "pid", new ObjectMapper().createObjectNode()).data();
+    var data = manager.execute(id, command, new ObjectMapper().createObjectNode()).data();
     System.out.println("PLUGIN_PID " + data.get("pid").asLong());
     System.out.flush();
     Thread.sleep(Long.MAX_VALUE);

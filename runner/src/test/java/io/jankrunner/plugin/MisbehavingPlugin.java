@@ -20,7 +20,8 @@ import java.util.Optional;
 
 /**
  * A real plugin, served by the SDK, that misbehaves on request: it hangs in a call, crashes in
- * the middle of one, or floods its stderr. Started by tests as a child process.
+ * the middle of one, or floods its stderr; {@code calls} counts the calls it received. Started by
+ * tests as a child process.
  */
 public final class MisbehavingPlugin {
 
@@ -36,9 +37,14 @@ public final class MisbehavingPlugin {
     PluginServer.serve(MisbehavingPlugin::execute);
   }
 
+  /** Execute calls this process has received, whatever their method: what reached the plugin. */
+  private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
+
   private static ObjectNode execute(String method, ObjectNode args) throws Exception {
+    long calls = CALLS.incrementAndGet();
     return switch (method) {
       case "echo" -> args;
+      case "calls" -> args.put("calls", calls); // this call included
       case "sleep" -> {
         Thread.sleep(Long.MAX_VALUE);
         yield args;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.plugin.api.PluginCallException;
+import io.jankrunner.plugin.manifest.MethodSchemas;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.plugin.manifest.PluginManifest.RunnerSettings;
 import java.time.Duration;
@@ -160,7 +161,7 @@ class PluginGuardsTest {
     RunnerSettings runner = new RunnerSettings(Optional.empty(), maxConcurrency, 0, maxInstances,
         RunnerSettings.DEFAULT_IDLE_TTL, java.util.OptionalLong.empty(), java.util.OptionalInt.empty(), List.of(),
         Optional.empty(), new RunnerSettings.Retry(3, Duration.ofMillis(20)), idempotent,
-        java.util.OptionalInt.empty(), RunnerSettings.Lifecycle.DEFAULT);
+        java.util.OptionalInt.empty(), RunnerSettings.Lifecycle.DEFAULT, MethodSchemas.NONE);
     return new PluginManifest(id, id, "1.0.0", "", "", "", PluginManifest.PluginType.HANDLER, "./bin/plugin", false,
         PluginManifest.DEFAULT_START_TIMEOUT, PluginManifest.DEFAULT_MIN_PORT, PluginManifest.DEFAULT_MAX_PORT, false,
         false, runner);

@@ -14,6 +14,7 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import io.jankrunner.ErrorCode;
+import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginCallException;
 import io.jankrunner.plugin.api.PluginStartException;
 import io.jankrunner.plugin.isolation.Isolation;
@@ -54,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * returns only once the go-plugin handshake is done; after that stdout and stderr are drained
  * into the worker's log, tagged with plugin id and pid.
  */
-public final class PluginProcess {
+public final class PluginProcess implements InstanceHandle {
 
   private static final Logger log = LoggerFactory.getLogger("io.jankrunner.plugin.output");
   private static final Duration SHUTDOWN_ANSWER = Duration.ofSeconds(2);

@@ -1,5 +1,6 @@
 package io.jankrunner.plugin.isolation;
 
+import io.jankrunner.plugin.process.ProcessOwner;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,6 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The cgroup controllers this worker can use to bound plugin instances: {@code memory},
@@ -31,8 +36,15 @@ final class Cgroups {
   static final String CPU = "cpu";
   /** v1 only: stops an instance's processes (so none can fork) while the last of them are killed. */
   static final String FREEZER = "freezer";
+  private static final Logger log = LoggerFactory.getLogger(Cgroups.class);
   private static final long MIB = 1024 * 1024;
   private static final long CPU_PERIOD_US = 100_000;
+  /**
+   * An instance cgroup's name: the plugin id, then the owning worker ({@link ProcessOwner}: pid
+   * and start time) and a counter, so a later worker can tell a dead worker's leftovers from a
+   * live one's.
+   */
+  private static final Pattern INSTANCE_NAME = Pattern.compile(".+\\.(?<owner>\\d+-\\d+)\\.\\d+");
 
   enum Version { V1, V2 }
 
@@ -159,7 +171,7 @@ final class Cgroups {
    * here; the caller falls back to rlimits for the rest.
    */
   Instance create(String pluginId, long memoryMb, int maxProcesses, int cpuMillis) throws IOException {
-    String name = pluginId + "-" + ProcessHandle.current().pid() + "-" + instances.incrementAndGet();
+    String name = pluginId + "." + ProcessOwner.self() + "." + instances.incrementAndGet();
     Map<String, Path> dirs = new LinkedHashMap<>();
     Instance instance = new Instance(version, dirs, memoryMb, maxProcesses);
     try {
@@ -198,6 +210,37 @@ final class Cgroups {
       throw e;
     }
     return instance;
+  }
+
+  /**
+   * Kills the members of, and removes, the instance cgroups of workers that are gone (a worker
+   * killed with SIGKILL never removed its own); those of running workers, this one's included,
+   * are left alone. Returns how many were swept.
+   */
+  int sweepLeftovers() {
+    Map<String, Map<String, Path>> leftovers = new LinkedHashMap<>();
+    bases.forEach((controller, base) -> {
+      try (var children = Files.newDirectoryStream(base, Files::isDirectory)) {
+        for (Path child : children) {
+          String name = child.getFileName().toString();
+          Matcher matcher = INSTANCE_NAME.matcher(name);
+          if (matcher.matches() && !ProcessOwner.isRunning(matcher.group("owner"))) {
+            leftovers.computeIfAbsent(name, n -> new LinkedHashMap<>()).put(controller, child);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // no base to sweep
+      }
+    });
+    int swept = 0;
+    for (Map.Entry<String, Map<String, Path>> leftover : leftovers.entrySet()) {
+      if (new Instance(version, leftover.getValue(), 0, 0).remove()) {
+        swept++;
+      } else {
+        log.warn("could not empty and remove the leftover cgroup {} ({})", leftover.getKey(), leftover.getValue().values());
+      }
+    }
+    return swept;
   }
 
   /** v2 has one directory for every controller; v1 one per hierarchy. */
@@ -272,9 +315,10 @@ final class Cgroups {
 
     /**
      * Kills whatever is left in the cgroups (a plugin's children, double-forked or not: leaving
-     * the process group or session does not leave the cgroup), then removes them.
+     * the process group or session does not leave the cgroup), then removes them. Returns
+     * whether they are gone, and every process in them with them.
      */
-    void remove() {
+    boolean remove() {
       killEveryMember();
       for (Path dir : dirs.values().stream().distinct().toList()) {
         for (int attempt = 0; attempt < 50 && Files.exists(dir); attempt++) {
@@ -287,6 +331,7 @@ final class Cgroups {
           }
         }
       }
+      return dirs.values().stream().noneMatch(Files::exists);
     }
 
     /**

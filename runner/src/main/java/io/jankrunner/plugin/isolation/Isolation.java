@@ -52,16 +52,17 @@ public final class Isolation {
 
   /**
    * The isolation for a cgroup root, a plugin user setting ({@code auto}, {@code worker}, a user
-   * name or {@code uid:gid}) and the separation settings; the first call per triple detects and
-   * logs it. One table of uids per triple, so every manager of this JVM with the same settings
-   * gives a plugin the same uid.
+   * name or {@code uid:gid}), the separation settings, with instance temp dirs in
+   * {@code tempParent} (the worker's {@code StateDirs.instances()}: a directory only it may
+   * change); the first call per set detects and logs it. One table of uids per uid range, so
+   * every manager of this JVM with the same range gives a plugin the same uid.
    */
-  public static Isolation of(Path cgroupRoot, String pluginUser, PluginSeparation separation) {
-    return DETECTED.computeIfAbsent(List.of(cgroupRoot, pluginUser, separation),
-        key -> detect(cgroupRoot, pluginUser, separation));
+  public static Isolation of(Path cgroupRoot, String pluginUser, PluginSeparation separation, Path tempParent) {
+    return DETECTED.computeIfAbsent(List.of(cgroupRoot, pluginUser, separation, tempParent),
+        key -> detect(cgroupRoot, pluginUser, separation, tempParent));
   }
 
-  private static Isolation detect(Path cgroupRoot, String pluginUser, PluginSeparation separation) {
+  private static Isolation detect(Path cgroupRoot, String pluginUser, PluginSeparation separation, Path tempParent) {
     PluginUsers users = PluginUsers.NONE;
     Optional<String> userError = Optional.empty();
     try {
@@ -70,11 +71,22 @@ public final class Isolation {
       userError = Optional.of(e.getMessage());
       log.error("{}: plugins will not start until the plugin user is fixed", e.getMessage());
     }
-    Path tempParent = Path.of(System.getProperty("java.io.tmpdir"), "jank-runner-plugins");
     Isolation isolation = new Isolation(Cgroups.detect(cgroupRoot), users, userError, separation,
         NetworkNamespaces.detect(), tempParent);
     isolation.logEnforcement();
     return isolation;
+  }
+
+  /**
+   * Kills and removes the instance cgroups that workers killed with SIGKILL left behind (those of
+   * running workers are left alone). Returns how many.
+   */
+  public int sweepLeftoverCgroups() {
+    int swept = cgroups.enforcesAny() ? cgroups.sweepLeftovers() : 0;
+    if (swept > 0) {
+      log.warn("removed {} instance cgroup(s) left behind by a worker that is gone, and killed what ran in them", swept);
+    }
+    return swept;
   }
 
   private void logEnforcement() {
@@ -141,6 +153,10 @@ public final class Isolation {
     if (unreachable.isPresent()) {
       throw new PluginStartException(id, unreachable.get() + ": make the plugins dir readable by that user"
           + " (e.g. chmod o+rx on it and its parents) or set another plugin user");
+    }
+    Optional<String> tempUnreachable = tempParentUnreachable(user);
+    if (tempUnreachable.isPresent()) {
+      throw new PluginStartException(id, tempUnreachable.get());
     }
     PluginManifest.RunnerSettings runner = manifest.runner();
     long memoryMb = limits.memoryMb(runner.memoryMb());
@@ -232,6 +248,10 @@ public final class Isolation {
           + cgroups.root() + ": " + cgroups.unusableReason());
     }
     Optional<PluginUser> user = users.forPlugin(id);
+    Optional<String> tempUnreachable = tempParentUnreachable(user);
+    if (tempUnreachable.isPresent()) {
+      throw new IllegalStateException(tempUnreachable.get());
+    }
     Optional<String> refused = user.flatMap(u -> u.cannotBuildIn(pluginDir));
     if (refused.isPresent()) {
       throw new IllegalStateException(refused.get() + ": builds run as the plugin user, in the plugin's own "
@@ -254,10 +274,16 @@ public final class Isolation {
     }
   }
 
+  /** Why the plugin user could not reach its temp dir (a state dir under a parent it may not enter); empty if it can. */
+  private Optional<String> tempParentUnreachable(Optional<PluginUser> user) {
+    return user.flatMap(u -> u.cannotEnter(tempParent))
+        .map(problem -> problem + ": the plugin's temp dir goes under " + tempParent + " (in the state dir, --state-dir),"
+            + " so every parent of it must let that user pass (chmod o+x)");
+  }
+
   /** A directory only the plugin's user may use, under one the plugin user may enter but not list. */
   private Path privateTempDir(Optional<PluginUser> user) throws IOException {
-    Files.createDirectories(tempParent);
-    Files.setPosixFilePermissions(tempParent, PosixFilePermissions.fromString("rwx--x--x"));
+    // tempParent is the state dir's 0711 tmp/, created and checked (owner, no link) by StateDirs.
     // Short: the plugin's unix socket goes in here, and a socket path may not exceed 107 bytes.
     Path dir = Files.createTempDirectory(tempParent, "p",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

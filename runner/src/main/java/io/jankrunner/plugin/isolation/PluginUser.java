@@ -93,17 +93,26 @@ record PluginUser(String name, int uid, int gid) {
     } catch (IOException e) {
       return Optional.of("cannot resolve " + binary + ": " + e.getMessage());
     }
-    for (Path dir = real.getParent(); dir != null; dir = dir.getParent()) {
-      if (!allowed(dir, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
-          PosixFilePermission.OTHERS_EXECUTE)) {
-        return Optional.of(describe(dir) + " may not be entered");
-      }
+    Optional<String> unreachable = cannotEnter(real.getParent());
+    if (unreachable.isPresent()) {
+      return unreachable;
     }
     boolean readable = allowed(real, PosixFilePermission.OWNER_READ, PosixFilePermission.GROUP_READ,
         PosixFilePermission.OTHERS_READ);
     boolean executable = allowed(real, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
         PosixFilePermission.OTHERS_EXECUTE);
     return readable && executable ? Optional.empty() : Optional.of(describe(real) + " may not be read and run");
+  }
+
+  /** Why this user could not enter {@code dir}: it or a directory on the way it may not pass. Empty when it can. */
+  Optional<String> cannotEnter(Path dir) {
+    for (Path on = dir.toAbsolutePath(); on != null; on = on.getParent()) {
+      if (!allowed(on, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
+          PosixFilePermission.OTHERS_EXECUTE)) {
+        return Optional.of(describe(on) + " may not be entered");
+      }
+    }
+    return Optional.empty();
   }
 
   /**

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What one plugin instance runs inside: its cgroups, its user, its private temp dir, its network
@@ -17,6 +19,8 @@ import java.util.OptionalInt;
  * Released (cgroups emptied and removed, temp dir deleted) once the instance has exited.
  */
 public final class Sandbox {
+
+  private static final Logger log = LoggerFactory.getLogger(Sandbox.class);
 
   /** Joins every cgroup file given before "--", then execs the rest: so the plugin is inside before it runs. */
   private static final String JOIN_CGROUPS =
@@ -114,7 +118,11 @@ public final class Sandbox {
     return atRelease != null ? atRelease : cgroup.flatMap(Cgroups.Instance::limitHit);
   }
 
-  /** After the instance exited: kills what it left in its cgroups, removes them and the temp dir. Idempotent. */
+  /**
+   * After the instance exited: kills what it left in its cgroups, removes them and then the temp
+   * dir. Idempotent. The temp dir goes only once the cgroups are empty (no process of the
+   * instance can still change it), and without following links ({@link FileTrees#delete}).
+   */
   public void release() {
     // Whole, under the lock: a second caller (the exit notification and a stop both release)
     // returns only once the first has emptied the cgroups.
@@ -124,8 +132,12 @@ public final class Sandbox {
       }
       // Read the kernel's counters before the cgroups (and the counters with them) are gone.
       limitHitAtRelease = cgroup.flatMap(Cgroups.Instance::limitHit);
-      cgroup.ifPresent(Cgroups.Instance::remove);
-      FileTrees.delete(tempDir);
+      boolean emptied = cgroup.map(Cgroups.Instance::remove).orElse(true);
+      if (emptied) {
+        FileTrees.delete(tempDir);
+      } else {
+        log.warn("left the temp dir {}: the instance's cgroups still hold processes", tempDir);
+      }
       released = true;
     }
   }

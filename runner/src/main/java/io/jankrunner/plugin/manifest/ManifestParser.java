@@ -156,7 +156,7 @@ final class ManifestParser {
     }
     return new RunnerSettings(timeout, maxConcurrency, minInstances, maxInstances, idleTtl, memoryMb, maxProcesses,
         env, sha256.map(s -> s.toLowerCase(Locale.ROOT)), retry, stringList(node, "idempotent_methods"), cpuMillis,
-        lifecycle(node), network(node));
+        lifecycle(node), MethodSchemas.parse(node.get("methods")), network(node));
   }
 
   private static RunnerSettings.Network network(JsonNode node) throws InvalidManifestException {

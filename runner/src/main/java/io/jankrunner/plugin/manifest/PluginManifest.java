@@ -52,6 +52,8 @@ public record PluginManifest(
       List<String> idempotentMethods,
       OptionalInt cpuMillis,
       Lifecycle lifecycle,
+      // methods: per-method argument schemas, checked before a call reaches the plugin.
+      MethodSchemas methods,
       Network network) {
 
     public static final int DEFAULT_MAX_CONCURRENCY = 64;
@@ -89,7 +91,8 @@ public record PluginManifest(
 
     public static final RunnerSettings DEFAULT = new RunnerSettings(Optional.empty(), DEFAULT_MAX_CONCURRENCY, 0,
         DEFAULT_MAX_INSTANCES, DEFAULT_IDLE_TTL, OptionalLong.empty(), OptionalInt.empty(), List.of(), Optional.empty(),
-        Retry.DEFAULT, List.of(), OptionalInt.empty(), Lifecycle.DEFAULT, Network.ISOLATED);
+        Retry.DEFAULT, List.of(), OptionalInt.empty(), Lifecycle.DEFAULT, MethodSchemas.NONE,
+        Network.ISOLATED);
 
     public RunnerSettings {
       network = network == null ? Network.ISOLATED : network;
@@ -99,9 +102,9 @@ public record PluginManifest(
     public RunnerSettings(Optional<Duration> timeout, int maxConcurrency, int minInstances, int maxInstances,
                           Duration idleTtl, OptionalLong memoryMb, OptionalInt maxProcesses, List<String> env,
                           Optional<String> sha256, Retry retry, List<String> idempotentMethods, OptionalInt cpuMillis,
-                          Lifecycle lifecycle) {
+                          Lifecycle lifecycle, MethodSchemas methods) {
       this(timeout, maxConcurrency, minInstances, maxInstances, idleTtl, memoryMb, maxProcesses, env, sha256, retry,
-          idempotentMethods, cpuMillis, lifecycle, Network.ISOLATED);
+          idempotentMethods, cpuMillis, lifecycle, methods, Network.ISOLATED);
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.jankrunner.plugin.pool;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -10,7 +9,7 @@ import java.util.function.DoubleSupplier;
 
 /**
  * The crashes of one registered plugin and what follows from them under a {@link RestartPolicy}.
- * Time comes from a {@link Clock}, jitter from a supplier of numbers in [0, 1), so the policy is
+ * Time comes from a {@link PoolClock}, jitter from a supplier of numbers in [0, 1), so the policy is
  * tested without processes. Not thread-safe: its pool calls it under the pool's lock.
  */
 final class CrashHistory {
@@ -23,12 +22,12 @@ final class CrashHistory {
   }
 
   private final RestartPolicy policy;
-  private final Clock clock;
+  private final PoolClock clock;
   private final DoubleSupplier jitter;
   private final Deque<Instant> crashes = new ArrayDeque<>();
   private Instant quarantinedUntil;
 
-  CrashHistory(RestartPolicy policy, Clock clock, DoubleSupplier jitter) {
+  CrashHistory(RestartPolicy policy, PoolClock clock, DoubleSupplier jitter) {
     this.policy = policy;
     this.clock = clock;
     this.jitter = jitter;

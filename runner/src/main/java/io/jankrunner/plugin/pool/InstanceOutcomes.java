@@ -1,8 +1,8 @@
 package io.jankrunner.plugin.pool;
 
+import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginStartException;
 import io.jankrunner.plugin.api.PluginState;
-import io.jankrunner.plugin.grpc.PluginProcess;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +20,7 @@ final class InstanceOutcomes {
 
   /** Runs on the instance's own thread: launches it, then makes it ready or records the failure. */
   static void launch(PluginPool pool, PluginInstance instance) {
-    PluginProcess process;
+    InstanceHandle process;
     try {
       process = pool.launcher.launch(pool);
     } catch (PluginStartException e) {
@@ -37,7 +37,7 @@ final class InstanceOutcomes {
       instance.process = process;
       keep = !pool.closed && !pool.replaced && instance.state == PluginState.STARTING;
       if (keep) {
-        instance.readyNanos = System.nanoTime();
+        instance.readyNanos = pool.clock.nanoTime();
         instance.lastActiveNanos = instance.readyNanos;
         instance.lastHealthCheckNanos = instance.readyNanos;
         pool.lastStartFailure = null;
@@ -78,7 +78,7 @@ final class InstanceOutcomes {
   }
 
   /** The process ended: after a stop or a kill for hanging that is expected; otherwise it crashed. */
-  private static void exited(PluginPool pool, PluginInstance instance, PluginProcess process, int code) {
+  private static void exited(PluginPool pool, PluginInstance instance, InstanceHandle process, int code) {
     boolean hung;
     pool.lock.lock();
     try {

@@ -1,8 +1,8 @@
 package io.jankrunner.plugin.pool;
 
+import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginInfo;
 import io.jankrunner.plugin.api.PluginState;
-import io.jankrunner.plugin.grpc.PluginProcess;
 import java.time.Instant;
 import java.util.OptionalLong;
 
@@ -15,21 +15,23 @@ final class PluginInstance {
   final String id;
   final Instant startedAt;
   PluginState state = PluginState.STOPPED;
-  PluginProcess process;
+  InstanceHandle process;
   Thread starter;
   int inFlight;
   long readyNanos;
-  long lastActiveNanos = System.nanoTime();
-  long lastHealthCheckNanos = System.nanoTime();
+  long lastActiveNanos;
+  long lastHealthCheckNanos;
   /** A call on it passed its deadline: no new calls until a HealthCheck says it is only slow. */
   boolean suspect;
   boolean checking;
   /** The latest deadline of a call it took: how long a drain waits for it. */
   Instant drainBy = Instant.EPOCH;
 
-  PluginInstance(String id, Instant startedAt) {
+  PluginInstance(String id, Instant startedAt, long startedNanos) {
     this.id = id;
     this.startedAt = startedAt;
+    this.lastActiveNanos = startedNanos;
+    this.lastHealthCheckNanos = startedNanos;
   }
 
   boolean takesCalls(int maxConcurrency) {

@@ -2,16 +2,15 @@ package io.jankrunner.plugin.pool;
 
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
+import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginCallException;
 import io.jankrunner.plugin.api.PluginInfo;
 import io.jankrunner.plugin.api.PluginNotFoundException;
 import io.jankrunner.plugin.api.PluginStartException;
 import io.jankrunner.plugin.api.PluginState;
 import io.jankrunner.plugin.api.PluginStateListener;
-import io.jankrunner.plugin.grpc.PluginProcess;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -37,24 +36,28 @@ import org.slf4j.LoggerFactory;
  *
  * <p>One lock per pool guards everything here; no call into a plugin, no process stop and no
  * listener runs under it. State changes are queued under it and published after it is released.
+ *
+ * <p>The pool knows an instance only as an {@link InstanceHandle} from its {@link Launcher}, and
+ * time only as its {@link PoolClock} (every deadline, backoff, quarantine, idle TTL and drain limit
+ * is read from it, and its lock's timed waits run on it): its unit tests run it on fakes of both.
  */
 public final class PluginPool {
 
   private static final Logger log = LoggerFactory.getLogger(PluginPool.class);
 
-  /** Starts one process of a pool; the manager's single way to launch a plugin. */
+  /** Starts one instance of a pool (a process, for the manager), returning once it is ready. */
   @FunctionalInterface
   public interface Launcher {
-    PluginProcess launch(PluginPool pool) throws PluginStartException;
+    InstanceHandle launch(PluginPool pool) throws PluginStartException;
   }
 
   /** A call's slot on one instance; give it back with {@link #release}. */
   public static final class Lease {
     private final PluginInstance instance;
-    private final PluginProcess process;
+    private final InstanceHandle process;
     private final Optional<Duration> coldStart;
 
-    private Lease(PluginInstance instance, PluginProcess process, Optional<Duration> coldStart) {
+    private Lease(PluginInstance instance, InstanceHandle process, Optional<Duration> coldStart) {
       this.instance = instance;
       this.process = process;
       this.coldStart = coldStart;
@@ -64,8 +67,8 @@ public final class PluginPool {
       return instance;
     }
 
-    /** The process that takes the call. */
-    public PluginProcess process() {
+    /** The instance that takes the call. */
+    public InstanceHandle process() {
       return process;
     }
 
@@ -83,12 +86,12 @@ public final class PluginPool {
   }
 
   final ReentrantLock lock = new ReentrantLock();
-  final Condition changed = lock.newCondition();
+  final Condition changed;
   final List<PluginInstance> instances = new ArrayList<>();
   final PluginManifest manifest;
   final PoolSettings settings;
   final StateEvents events;
-  final Clock clock;
+  final PoolClock clock;
   final ScheduledExecutorService scheduler;
   private final Path directory;
   private final Path binary;
@@ -106,7 +109,7 @@ public final class PluginPool {
   boolean closed;
 
   public PluginPool(PluginManifest manifest, Path directory, Path binary, PoolSettings settings, StateEvents events,
-             Launcher launcher, Clock clock, ScheduledExecutorService scheduler) {
+             Launcher launcher, PoolClock clock, ScheduledExecutorService scheduler) {
     this.manifest = manifest;
     this.directory = directory;
     this.binary = binary;
@@ -114,6 +117,7 @@ public final class PluginPool {
     this.events = events;
     this.launcher = launcher;
     this.clock = clock;
+    this.changed = clock.newCondition(lock);
     this.scheduler = scheduler;
     this.crashes = new CrashHistory(settings.restartPolicy().overriddenBy(manifest.runner().lifecycle()), clock,
         () -> ThreadLocalRandom.current().nextDouble());
@@ -164,7 +168,7 @@ public final class PluginPool {
    * @throws PluginStartException when a start this call waited for failed
    */
   public Lease acquire(Instant deadline) throws RunnerException {
-    long since = System.nanoTime();
+    long since = clock.nanoTime();
     lock.lock();
     try {
       long failuresSeen = startFailures;
@@ -223,7 +227,7 @@ public final class PluginPool {
       if (replaced || closed || crashes.quarantined()) {
         return Optional.empty();
       }
-      return Optional.ofNullable(leaseLocked(deadline, System.nanoTime()));
+      return Optional.ofNullable(leaseLocked(deadline, clock.nanoTime()));
     } finally {
       lock.unlock();
     }
@@ -237,7 +241,7 @@ public final class PluginPool {
       return null;
     }
     pick.inFlight++;
-    pick.lastActiveNanos = System.nanoTime();
+    pick.lastActiveNanos = clock.nanoTime();
     if (deadline.isAfter(pick.drainBy)) {
       pick.drainBy = deadline;
     }
@@ -250,7 +254,7 @@ public final class PluginPool {
     lock.lock();
     try {
       lease.instance().inFlight--;
-      lease.instance().lastActiveNanos = System.nanoTime();
+      lease.instance().lastActiveNanos = clock.nanoTime();
       changed.signalAll();
     } finally {
       lock.unlock();
@@ -306,7 +310,7 @@ public final class PluginPool {
 
   /** Under the lock: a new instance, started on its own thread so that no caller's deadline waits on it. */
   void startInstance(String why) {
-    PluginInstance instance = new PluginInstance(id() + "#" + (++instanceNumbers), clock.instant());
+    PluginInstance instance = new PluginInstance(id() + "#" + (++instanceNumbers), clock.instant(), clock.nanoTime());
     instances.add(instance);
     moveInstance(instance, PluginState.STARTING, why);
     recompute(why);
@@ -357,8 +361,8 @@ public final class PluginPool {
     }
   }
 
-  /** A ready instance's process, for health and cold-start questions. */
-  public Optional<PluginProcess> anyReadyProcess() {
+  /** A ready instance, for health and cold-start questions. */
+  public Optional<InstanceHandle> anyReadyProcess() {
     lock.lock();
     try {
       return instances.stream().filter(i -> i.state == PluginState.READY).findFirst().map(i -> i.process);

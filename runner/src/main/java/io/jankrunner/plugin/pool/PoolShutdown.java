@@ -1,7 +1,7 @@
 package io.jankrunner.plugin.pool;
 
+import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginState;
-import io.jankrunner.plugin.grpc.PluginProcess;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,7 +33,7 @@ final class PoolShutdown {
     } finally {
       pool.lock.unlock();
     }
-    PluginProcess process = instance.process;
+    InstanceHandle process = instance.process;
     if (process != null) {
       process.stop(pool.settings.stopGrace());
     }
@@ -86,15 +86,15 @@ final class PoolShutdown {
       stops.add(Thread.ofVirtual().name("plugin-stop-" + instance.id).start(() -> stopInstance(pool, instance, limit, why)));
     }
     starters.forEach(Thread::interrupt);
-    joinAll(stops, Duration.ofDays(1)); // each stop is bounded by its drain limit and two stop graces
-    joinAll(starters, pool.settings.stopGrace().plusSeconds(5));
+    joinAll(pool.clock, stops, Duration.ofDays(1)); // each stop is bounded by its drain limit and two stop graces
+    joinAll(pool.clock, starters, pool.settings.stopGrace().plusSeconds(5));
   }
 
-  private static void joinAll(List<Thread> threads, Duration bound) {
-    long until = System.nanoTime() + bound.toNanos();
+  private static void joinAll(PoolClock clock, List<Thread> threads, Duration bound) {
+    long until = clock.nanoTime() + bound.toNanos();
     for (Thread thread : threads) {
       try {
-        thread.join(Duration.ofNanos(Math.max(1, until - System.nanoTime())));
+        thread.join(Duration.ofNanos(Math.max(1, until - clock.nanoTime())));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;

@@ -1,7 +1,7 @@
 package io.jankrunner.plugin.pool;
 
+import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginState;
-import io.jankrunner.plugin.grpc.PluginProcess;
 import io.jankrunner.plugin.manifest.PluginManifest.RunnerSettings;
 import java.time.Duration;
 import java.time.Instant;
@@ -58,7 +58,7 @@ final class PoolUpkeep {
               : "restart after a crash");
         }
       }
-      long now = System.nanoTime();
+      long now = pool.clock.nanoTime();
       if (!runner.idleTtl().isZero()) {
         why = "idle for " + runner.idleTtl().toMillis() + " ms (idle_ttl_ms)";
         for (PluginInstance instance : List.copyOf(pool.instances)) {
@@ -88,7 +88,7 @@ final class PoolUpkeep {
     for (PluginInstance instance : idle) {
       log.info("[{}] stopping: {}", instance.id, reason);
       Thread.ofVirtual().name("plugin-reap-" + instance.id).start(() -> PoolShutdown.stopInstance(pool, instance,
-          Instant.now(), reason));
+          pool.clock.instant(), reason));
     }
     for (PluginInstance instance : check) {
       Thread.ofVirtual().name("plugin-health-" + instance.id).start(() -> healthCheck(pool, instance,
@@ -115,13 +115,13 @@ final class PoolUpkeep {
   /** No answer in time: hung, killed (SIGKILL of its tree) and replaced. An answer: slow, left alone. */
   private static void healthCheck(PluginPool pool, PluginInstance instance, String after) {
     Duration timeout = pool.settings.healthCheckTimeout();
-    PluginProcess process = instance.process;
+    InstanceHandle process = instance.process;
     boolean answered = process.answers(timeout);
     boolean hung = false;
     pool.lock.lock();
     try {
       instance.checking = false;
-      instance.lastHealthCheckNanos = System.nanoTime();
+      instance.lastHealthCheckNanos = pool.clock.nanoTime();
       if (answered || instance.state != PluginState.READY || !process.isAlive()) {
         if (answered && instance.suspect) {
           log.info("[{}] slow, not hung: it answered a HealthCheck after {}", instance.id, after);

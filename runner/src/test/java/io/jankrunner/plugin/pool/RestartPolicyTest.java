@@ -9,11 +9,7 @@ import io.jankrunner.plugin.manifest.PluginDiscovery;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.plugin.manifest.PluginManifest.RunnerSettings.Lifecycle;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -24,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Crash backoff and quarantine, on a clock the test moves: no processes, no sleeping. */
 class RestartPolicyTest {
 
-  private final ManualClock clock = new ManualClock();
+  private final FakeClock clock = new FakeClock();
 
   private CrashHistory history(RestartPolicy policy, double jitter) {
     return new CrashHistory(policy, clock, () -> jitter);
@@ -100,29 +96,5 @@ class RestartPolicyTest {
         RestartPolicy.DEFAULT.overriddenBy(new Lifecycle(OptionalInt.empty(), Optional.empty(), Optional.empty(),
             Optional.of(Duration.ofSeconds(20)), Optional.empty())),
         "a backoff start above the worker's cap lifts the cap");
-  }
-
-  /** A clock that moves only when told to. */
-  private static final class ManualClock extends Clock {
-    private Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    void advance(Duration by) {
-      now = now.plus(by);
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
   }
 }
