@@ -4,6 +4,8 @@ import io.jankrunner.config.ApiTokens;
 import io.jankrunner.http.HttpAddress;
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.plugin.isolation.PluginLimits;
+import io.jankrunner.plugin.isolation.PluginSeparation;
+import io.jankrunner.plugin.isolation.UidRange;
 import io.jankrunner.worker.Worker;
 import io.jankrunner.config.WorkerConfig;
 import java.net.InetAddress;
@@ -134,6 +136,29 @@ final class WorkerCommand implements Callable<Integer> {
           + "cgroup v1) cannot be used, instead of falling back to rlimits (env JANK_REQUIRE_CGROUPS).")
   boolean requireCgroups;
 
+  @Option(names = "--plugin-user", paramLabel = "USER", defaultValue = "${env:JANK_PLUGIN_USER:-auto}",
+      description = "Who plugins run as when the worker is root: auto (a uid of their own each, from --plugin-uids), "
+          + "a user name or UID:GID (one user all plugins share; never root nor the worker's own uid), or worker "
+          + "(the worker's own user) (env JANK_PLUGIN_USER; default ${DEFAULT-VALUE}).")
+  String pluginUser;
+
+  @Option(names = "--plugin-uids", paramLabel = "FIRST-LAST", defaultValue = "${env:JANK_PLUGIN_UIDS}",
+      description = "The uids (gid the same number) plugins get one each of with --plugin-user auto; ids in "
+          + "/etc/passwd or /etc/group are skipped (env JANK_PLUGIN_UIDS; default 61000-61999).")
+  String pluginUids;
+
+  @Option(names = "--plugin-network-host", defaultValue = "${env:JANK_PLUGIN_NETWORK_HOST:-false}",
+      description = "Let plugins whose manifest says runner.network \"host\" share the worker's network; without "
+          + "it they are refused and every instance runs in a network namespace of its own with only loopback "
+          + "(env JANK_PLUGIN_NETWORK_HOST).")
+  boolean pluginNetworkHost;
+
+  @Option(names = "--require-netns", defaultValue = "${env:JANK_REQUIRE_NETNS:-false}",
+      description = "Refuse to start plugins where a network namespace cannot be created for them (the worker is "
+          + "not root, or lacks CAP_SYS_ADMIN), instead of running them in the host's network with a WARN "
+          + "(env JANK_REQUIRE_NETNS).")
+  boolean requireNetns;
+
   @Option(names = "--rebuild-interval", paramLabel = "SECONDS",
       defaultValue = "${env:JANK_REBUILD_INTERVAL_SECONDS:-60}",
       description = "At most one build per plugin in this long that new build_ids in the registry make this worker "
@@ -151,7 +176,10 @@ final class WorkerCommand implements Callable<Integer> {
         .withReplyTopicsAllowed(replyTopicsPattern(replyTopics))
         .withPluginLimits(new PluginLimits(pluginMemoryMb, pluginMemoryMbMax, pluginMaxProcesses, pluginMaxProcessesMax,
             pluginCpuMillis, pluginCpuMillisMax, pluginMaxInstancesMax, pluginMaxConcurrencyMax, pluginFileSizeMb,
-            pluginOpenFiles, requireCgroups, java.time.Duration.ofSeconds(rebuildIntervalSeconds)));
+            pluginOpenFiles, requireCgroups, java.time.Duration.ofSeconds(rebuildIntervalSeconds)))
+        .withPluginSeparation(pluginUser, new PluginSeparation(
+            pluginUids == null || pluginUids.isBlank() ? Optional.empty() : Optional.of(UidRange.parse(pluginUids)),
+            pluginNetworkHost, requireNetns));
     if (http != null && !http.isBlank()) {
       config = config.withHttp(HttpAddress.parse(http), ApiTokens.fromEnvironment(System.getenv()));
     }

@@ -1,6 +1,8 @@
 package io.jankrunner.config;
 
+import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.plugin.isolation.PluginLimits;
+import io.jankrunner.plugin.isolation.PluginSeparation;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,12 +27,15 @@ import java.util.regex.Pattern;
  *     them (an existing topic is left as it is)
  * @param replyTopicsAllowed the operator's allow-list of reply topics ({@code --reply-topics});
  *     empty: any topic {@link ReplyTopics} does not refuse
+ * @param pluginUser who plugins run as when the worker is root ({@code --plugin-user})
+ * @param pluginSeparation the plugin uid range and network namespace settings
  */
 public record WorkerConfig(String bootstrapServers, Path pluginsDir, String workerId, Mode mode, boolean exactlyOnce,
                            Topics topics, int consumers, int maxInFlight, int maxCommandBytes, Duration heartbeatInterval,
                            Duration shutdownGrace, Path stateDir, Duration maxPollInterval,
                            KafkaClientProperties kafkaClient, Optional<InetSocketAddress> http, ApiTokens httpTokens,
-                           int executePartitions, Optional<Pattern> replyTopicsAllowed, PluginLimits pluginLimits) {
+                           int executePartitions, Optional<Pattern> replyTopicsAllowed, PluginLimits pluginLimits,
+                           String pluginUser, PluginSeparation pluginSeparation) {
 
   /** How execute commands are consumed. */
   public enum Mode {
@@ -53,39 +58,51 @@ public record WorkerConfig(String bootstrapServers, Path pluginsDir, String work
                       Duration shutdownGrace, Path stateDir, Duration maxPollInterval) {
     this(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight, maxCommandBytes,
         heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, KafkaClientProperties.NONE, Optional.empty(),
-        ApiTokens.NONE, DEFAULT_EXECUTE_PARTITIONS, Optional.empty(), PluginLimits.fromEnvironment(System.getenv()));
+        ApiTokens.NONE, DEFAULT_EXECUTE_PARTITIONS, Optional.empty(), PluginLimits.fromEnvironment(System.getenv()),
+        System.getenv().getOrDefault(PluginManagerConfig.PLUGIN_USER_ENV, PluginManagerConfig.AUTO_PLUGIN_USER),
+        PluginSeparation.fromEnvironment(System.getenv()));
   }
 
   public WorkerConfig withKafkaClient(KafkaClientProperties properties) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, properties, http, httpTokens,
-        executePartitions, replyTopicsAllowed, pluginLimits);
+        executePartitions, replyTopicsAllowed, pluginLimits, pluginUser, pluginSeparation);
   }
 
   public WorkerConfig withHttp(InetSocketAddress address, ApiTokens tokens) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, Optional.of(address),
-        tokens, executePartitions, replyTopicsAllowed, pluginLimits);
+        tokens, executePartitions, replyTopicsAllowed, pluginLimits, pluginUser, pluginSeparation);
   }
 
   public WorkerConfig withExecutePartitions(int partitions) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, http, httpTokens,
-        partitions, replyTopicsAllowed, pluginLimits);
+        partitions, replyTopicsAllowed, pluginLimits, pluginUser, pluginSeparation);
   }
 
   /** Only reply topics that {@code pattern} matches in full (besides the refusals every worker makes). */
   public WorkerConfig withReplyTopicsAllowed(Optional<Pattern> pattern) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, http, httpTokens,
-        executePartitions, pattern, pluginLimits);
+        executePartitions, pattern, pluginLimits, pluginUser, pluginSeparation);
   }
 
   /** The operator's defaults and ceilings for every plugin instance. */
   public WorkerConfig withPluginLimits(PluginLimits limits) {
     return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
         maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, http, httpTokens,
-        executePartitions, replyTopicsAllowed, limits);
+        executePartitions, replyTopicsAllowed, limits, pluginUser, pluginSeparation);
+  }
+
+  /**
+   * Who plugins run as ({@code auto}, {@code worker}, a user name or {@code uid:gid}) and how
+   * they are kept apart: their uid range and network namespaces.
+   */
+  public WorkerConfig withPluginSeparation(String user, PluginSeparation separation) {
+    return new WorkerConfig(bootstrapServers, pluginsDir, workerId, mode, exactlyOnce, topics, consumers, maxInFlight,
+        maxCommandBytes, heartbeatInterval, shutdownGrace, stateDir, maxPollInterval, kafkaClient, http, httpTokens,
+        executePartitions, replyTopicsAllowed, pluginLimits, user, separation);
   }
 
   /** Where commands may ask their results to go. */

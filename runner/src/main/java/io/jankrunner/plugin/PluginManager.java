@@ -90,7 +90,7 @@ public final class PluginManager implements AutoCloseable {
     this.dirs = StateDirs.open(config.stateDir());
     this.journal = new ProcessJournal(dirs.journal());
     journal.sweepOrphans();
-    this.isolation = Isolation.of(config.cgroupRoot(), config.pluginUser(), dirs.instances());
+    this.isolation = Isolation.of(config.cgroupRoot(), config.pluginUser(), config.separation(), dirs.instances());
     isolation.sweepLeftoverCgroups();
     this.spawner = new ProcessSpawner(journal);
     this.builder = new PluginBuilder(spawner, config.hostEnvironment(), config.buildTimeout(), isolation,
@@ -171,6 +171,10 @@ public final class PluginManager implements AutoCloseable {
     }
     List<String> clamped = new ArrayList<>();
     PluginManifest manifest = config.limits().apply(plugin.manifest().orElseThrow(), clamped);
+    Optional<String> network = isolation.hostNetworkRefusal(manifest);
+    if (network.isPresent()) {
+      throw new RunnerException(ErrorCode.INVALID_COMMAND, id, "cannot register " + id + ": " + network.get());
+    }
     clamped.forEach(note -> log.warn("plugin {}: runner.{}", id, note));
     PluginPool fresh = new PluginPool(manifest, plugin.directory(), plugin.binary().orElseThrow(), config.poolSettings(), events,
         this::launch, clock, scheduler);

@@ -2,6 +2,7 @@ package io.jankrunner.plugin;
 
 import io.jankrunner.plugin.isolation.Isolation;
 import io.jankrunner.plugin.isolation.PluginLimits;
+import io.jankrunner.plugin.isolation.PluginSeparation;
 import io.jankrunner.plugin.pool.PoolSettings;
 import io.jankrunner.plugin.pool.RestartPolicy;
 import io.jankrunner.plugin.process.StateDirs;
@@ -23,21 +24,24 @@ import java.util.Map;
  *     TMPDIR and the names their manifest lists in {@code runner.env}
  * @param cgroupRoot where the cgroup filesystem is mounted; plugin limits fall back to rlimits
  *     when no usable controller is found there
- * @param pluginUser who plugin processes run as when the worker is root: {@code auto} (the
- *     {@code jank-plugin} user if it exists, else nobody, 65534), a user name, {@code uid:gid},
- *     or {@code worker} for the worker's own user
+ * @param pluginUser who plugin processes run as when the worker is root: {@code auto} (a uid of
+ *     their own each, from {@code separation.uids()}), a user name or {@code uid:gid} (one user
+ *     all plugins share; never root nor the worker's uid), or {@code worker} for the worker's
+ *     own user
  * @param maxPlugins how many plugins may be registered at once
  * @param restartPolicy crash backoff and quarantine, where a plugin's {@code runner} block does not say
  * @param healthCheckInterval how often an idle instance is asked {@code HealthCheck}
  * @param healthCheckTimeout how long an instance has to answer one before it is taken for hung
  * @param limits the operator's defaults and ceilings for every instance's memory, processes, CPU,
  *     file size, open files, instances and concurrency
+ * @param separation the plugin uid range, whether plugins may have the host's network, and
+ *     whether a network namespace per instance is required
  */
 public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration buildTimeout, Duration stopGrace,
                                   Duration defaultCallTimeout, Map<String, String> hostEnvironment,
                                   Path cgroupRoot, String pluginUser, int maxPlugins,
                                   RestartPolicy restartPolicy, Duration healthCheckInterval,
-                                  Duration healthCheckTimeout, PluginLimits limits) {
+                                  Duration healthCheckTimeout, PluginLimits limits, PluginSeparation separation) {
 
   public static final Duration DEFAULT_BUILD_TIMEOUT = Duration.ofMinutes(15);
   public static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(5);
@@ -58,6 +62,7 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
     if (pluginUser == null || pluginUser.isBlank()) {
       pluginUser = AUTO_PLUGIN_USER;
     }
+    separation = separation == null ? PluginSeparation.DEFAULT : separation;
     if (maxPlugins < 1) {
       throw new IllegalArgumentException("maxPlugins must be at least 1: " + maxPlugins);
     }
@@ -68,7 +73,8 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
                              Duration defaultCallTimeout, Map<String, String> hostEnvironment) {
     this(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment, DEFAULT_CGROUP_ROOT,
         hostEnvironment.getOrDefault(PLUGIN_USER_ENV, AUTO_PLUGIN_USER), DEFAULT_MAX_PLUGINS, RestartPolicy.DEFAULT,
-        DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_HEALTH_CHECK_TIMEOUT, PluginLimits.fromEnvironment(hostEnvironment));
+        DEFAULT_HEALTH_CHECK_INTERVAL, DEFAULT_HEALTH_CHECK_TIMEOUT, PluginLimits.fromEnvironment(hostEnvironment),
+        PluginSeparation.fromEnvironment(hostEnvironment));
   }
 
   /** Defaults for everything but the plugins directory; state in {@link #defaultStateDir()}. */
@@ -79,47 +85,54 @@ public record PluginManagerConfig(Path pluginsDir, Path stateDir, Duration build
 
   public PluginManagerConfig withStateDir(Path dir) {
     return new PluginManagerConfig(pluginsDir, dir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits, separation);
   }
 
   public PluginManagerConfig withBuildTimeout(Duration timeout) {
     return new PluginManagerConfig(pluginsDir, stateDir, timeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits, separation);
   }
 
   public PluginManagerConfig withStopGrace(Duration grace) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, grace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits, separation);
   }
 
   public PluginManagerConfig withHostEnvironment(Map<String, String> environment) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, environment,
-        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits, separation);
   }
 
   public PluginManagerConfig withCgroupRoot(Path root) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        root, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
+        root, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits, separation);
   }
 
   public PluginManagerConfig withPluginUser(String user) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, user, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
+        cgroupRoot, user, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits, separation);
   }
 
   public PluginManagerConfig withMaxPlugins(int max) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, max, restartPolicy, healthCheckInterval, healthCheckTimeout, limits);
+        cgroupRoot, pluginUser, max, restartPolicy, healthCheckInterval, healthCheckTimeout, limits, separation);
   }
 
   public PluginManagerConfig withHealthChecks(Duration interval, Duration timeout) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins, restartPolicy, interval, timeout, limits);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, interval, timeout, limits, separation);
   }
 
   public PluginManagerConfig withLimits(PluginLimits pluginLimits) {
     return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
-        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, pluginLimits);
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, pluginLimits,
+        separation);
+  }
+
+  public PluginManagerConfig withSeparation(PluginSeparation pluginSeparation) {
+    return new PluginManagerConfig(pluginsDir, stateDir, buildTimeout, stopGrace, defaultCallTimeout, hostEnvironment,
+        cgroupRoot, pluginUser, maxPlugins, restartPolicy, healthCheckInterval, healthCheckTimeout, limits,
+        pluginSeparation);
   }
 
   /** What the pools of this manager's plugins run by. */

@@ -91,7 +91,7 @@ public final class Worker implements AutoCloseable {
     metrics.countDeadLetters(producer, config.topics().dlq());
     this.status = new StatusPublisher(producer, config.topics().status(), config.workerId());
     this.manager = new PluginManager(PluginManagerConfig.defaults(config.pluginsDir()).withStateDir(config.stateDir())
-        .withLimits(config.pluginLimits()),
+        .withLimits(config.pluginLimits()).withPluginUser(config.pluginUser()).withSeparation(config.pluginSeparation()),
         change -> {
           status.onChange(change);
           metrics.onChange(change);

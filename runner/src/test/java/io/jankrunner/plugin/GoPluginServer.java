@@ -42,7 +42,10 @@ public final class GoPluginServer {
   public static void main(String[] args) throws Exception {
     Path shutdownMarker = Path.of(args[0]);
     marker = args[0];
-    Path dir = Files.createTempDirectory("go-plugin-server");
+    // Where go-plugin puts its socket: in PLUGIN_UNIX_SOCKET_DIR (the host accepts no other place).
+    String socketDir = System.getenv("PLUGIN_UNIX_SOCKET_DIR");
+    Path dir = Files.createTempDirectory(socketDir != null ? Path.of(socketDir) : Path.of(System.getProperty("java.io.tmpdir")),
+        "go-plugin-server");
     Path socket = dir.resolve("plugin.sock");
     server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()))
         .channelType(EpollServerDomainSocketChannel.class)

@@ -95,6 +95,23 @@ public final class MisbehavingPlugin {
         }
         yield args.put("written", java.nio.file.Files.size(file));
       }
+      case "list-dir" -> {
+        try (var names = java.nio.file.Files.list(java.nio.file.Path.of(args.path("path").asText()))) {
+          yield args.put("entries", names.map(Object::toString).toList().toString());
+        }
+      }
+      case "connect-unix" -> {
+        try (var socket = java.nio.channels.SocketChannel.open(
+            java.net.UnixDomainSocketAddress.of(args.path("path").asText()))) {
+          yield args.put("connected", socket.isConnected());
+        }
+      }
+      case "connect-tcp" -> {
+        try (var socket = new java.net.Socket()) {
+          socket.connect(new java.net.InetSocketAddress(args.path("host").asText(), args.path("port").asInt()), 10_000);
+          yield args.put("connected", socket.isConnected());
+        }
+      }
       case "flood-stderr" -> {
         floodStderr(args.path("bytes").asLong(10L * 1024 * 1024));
         yield args;

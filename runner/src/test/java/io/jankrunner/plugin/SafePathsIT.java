@@ -102,7 +102,8 @@ class SafePathsIT {
       }
     }
     StateDirs dirs = StateDirs.open(base.resolve("state"));
-    Isolation isolation = Isolation.of(CGROUP_ROOT, "nobody", dirs.instances());
+    Isolation isolation = Isolation.of(CGROUP_ROOT, "nobody", io.jankrunner.plugin.isolation.PluginSeparation.DEFAULT,
+        dirs.instances());
 
     for (int round = 0; round < ROUNDS; round++) {
       Sandbox sandbox = isolation.buildSandbox("test.swapper", pluginDir, PluginLimits.DEFAULT);

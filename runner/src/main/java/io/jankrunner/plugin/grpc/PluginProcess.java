@@ -35,7 +35,6 @@ import io.jankrunner.protocol.EphemeralCertificate;
 import io.jankrunner.protocol.Handshake;
 import io.jankrunner.protocol.JsonValues;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -206,7 +205,17 @@ public final class PluginProcess implements InstanceHandle {
       ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
       throw new PluginStartException(id, "auto_mtls: " + e.getMessage() + output(stdout, stderr), e);
     }
-    ManagedChannel channel = connect(handshake, channels.eventLoop(), tls);
+    // After the certificate checks (what the plugin printed), before anything connects anywhere.
+    java.net.SocketAddress address;
+    try {
+      address = handshake.network().equals("unix")
+          ? new DomainSocketAddress(HandshakeAddress.unixSocket(id, handshake.address(), sandbox).toString())
+          : HandshakeAddress.tcp(id, handshake.address(), sandbox);
+    } catch (PluginStartException e) {
+      ProcessSpawner.terminateTree(process.toHandle(), Duration.ZERO);
+      throw e;
+    }
+    ManagedChannel channel = connect(address, channels.eventLoop(), tls);
     if (mtls.isPresent()) {
       try {
         AutoMtls.verify(id, channel, launched + manifest.startTimeout().toNanos());
@@ -222,14 +231,10 @@ public final class PluginProcess implements InstanceHandle {
     return started;
   }
 
-  private static ManagedChannel connect(Handshake handshake, EventLoopGroup eventLoop, Optional<SslContext> tls) {
-    NettyChannelBuilder builder;
-    if (handshake.network().equals("unix")) {
-      builder = NettyChannelBuilder.forAddress(new DomainSocketAddress(handshake.address()))
-          .channelType(EpollDomainSocketChannel.class);
-    } else {
-      builder = NettyChannelBuilder.forAddress(tcpAddress(handshake.address())).channelType(EpollSocketChannel.class);
-    }
+  private static ManagedChannel connect(java.net.SocketAddress address, EventLoopGroup eventLoop,
+                                        Optional<SslContext> tls) {
+    NettyChannelBuilder builder = NettyChannelBuilder.forAddress(address).channelType(
+        address instanceof DomainSocketAddress ? EpollDomainSocketChannel.class : EpollSocketChannel.class);
     // directExecutor: answers complete the caller's future on the event loop, no extra thread hop.
     // The authority is the name in go-plugin's (and our) auto-mTLS certificates.
     builder.eventLoopGroup(eventLoop).overrideAuthority(EphemeralCertificate.HOST_NAME);
@@ -241,14 +246,6 @@ public final class PluginProcess implements InstanceHandle {
     // disableRetry: the guards retry what may be retried (by idempotent_methods); gRPC's own
     // transparent retries would only buffer every call's messages for nothing.
     return builder.directExecutor().disableRetry().maxInboundMessageSize(MAX_ANSWER_BYTES).build();
-  }
-
-  private static InetSocketAddress tcpAddress(String address) {
-    int colon = address.lastIndexOf(':');
-    if (colon <= 0) {
-      throw new IllegalArgumentException("tcp address without a port: " + address);
-    }
-    return new InetSocketAddress(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)));
   }
 
   private static int waitForExit(Process process) {

@@ -19,50 +19,60 @@ import org.slf4j.LoggerFactory;
 
 /**
  * How plugin instances are contained on this machine: which manifest limits cgroups enforce and
- * which fall back to rlimits, and which user plugins run as. Detected once per cgroup root and
- * user setting, and logged then (a WARN naming every limit that is weaker than asked for).
+ * which fall back to rlimits, which user each plugin runs as, and whether each instance gets a
+ * network namespace of its own. Detected once per cgroup root, user setting and separation
+ * settings, and logged then (a WARN naming every limit that is weaker than asked for).
  */
 public final class Isolation {
 
-  /** The plugin user setting that picks {@code jank-plugin} if it exists, else nobody. */
+  /** The plugin user setting that gives every plugin a uid of its own from the operator's range. */
   public static final String AUTO_PLUGIN_USER = "auto";
+  /** The plugin user setting that keeps the worker's own user for plugins. */
+  public static final String WORKER_PLUGIN_USER = "worker";
 
   private static final Logger log = LoggerFactory.getLogger(Isolation.class);
   private static final Map<List<Object>, Isolation> DETECTED = new ConcurrentHashMap<>();
 
   private final Cgroups cgroups;
-  private final Optional<PluginUser> user;
+  private final PluginUsers users;
   private final Optional<String> userError;
+  private final PluginSeparation separation;
+  private final NetworkNamespaces netns;
   private final Path tempParent;
 
-  private Isolation(Cgroups cgroups, Optional<PluginUser> user, Optional<String> userError, Path tempParent) {
+  private Isolation(Cgroups cgroups, PluginUsers users, Optional<String> userError, PluginSeparation separation,
+                    NetworkNamespaces netns, Path tempParent) {
     this.cgroups = cgroups;
-    this.user = user;
+    this.users = users;
     this.userError = userError;
+    this.separation = separation;
+    this.netns = netns;
     this.tempParent = tempParent;
   }
 
   /**
-   * The isolation for a cgroup root and a plugin user setting ({@code auto}, {@code worker}, a
-   * user name or {@code uid:gid}), with instance temp dirs in {@code tempParent} (the worker's
-   * {@code StateDirs.instances()}: a directory only it may change); the first call per triple
-   * detects and logs it.
+   * The isolation for a cgroup root, a plugin user setting ({@code auto}, {@code worker}, a user
+   * name or {@code uid:gid}), the separation settings, with instance temp dirs in
+   * {@code tempParent} (the worker's {@code StateDirs.instances()}: a directory only it may
+   * change); the first call per set detects and logs it. One table of uids per uid range, so
+   * every manager of this JVM with the same range gives a plugin the same uid.
    */
-  public static Isolation of(Path cgroupRoot, String pluginUser, Path tempParent) {
-    return DETECTED.computeIfAbsent(List.of(cgroupRoot, pluginUser, tempParent),
-        key -> detect(cgroupRoot, pluginUser, tempParent));
+  public static Isolation of(Path cgroupRoot, String pluginUser, PluginSeparation separation, Path tempParent) {
+    return DETECTED.computeIfAbsent(List.of(cgroupRoot, pluginUser, separation, tempParent),
+        key -> detect(cgroupRoot, pluginUser, separation, tempParent));
   }
 
-  private static Isolation detect(Path cgroupRoot, String pluginUser, Path tempParent) {
-    Optional<PluginUser> user = Optional.empty();
+  private static Isolation detect(Path cgroupRoot, String pluginUser, PluginSeparation separation, Path tempParent) {
+    PluginUsers users = PluginUsers.NONE;
     Optional<String> userError = Optional.empty();
     try {
-      user = PluginUser.resolve(pluginUser);
+      users = PluginUsers.resolve(pluginUser, separation.uids(), PluginUser.workerUid());
     } catch (IllegalArgumentException e) {
       userError = Optional.of(e.getMessage());
       log.error("{}: plugins will not start until the plugin user is fixed", e.getMessage());
     }
-    Isolation isolation = new Isolation(Cgroups.detect(cgroupRoot), user, userError, tempParent);
+    Isolation isolation = new Isolation(Cgroups.detect(cgroupRoot), users, userError, separation,
+        NetworkNamespaces.detect(), tempParent);
     isolation.logEnforcement();
     return isolation;
   }
@@ -107,7 +117,14 @@ public final class Isolation {
         weak.add("teardown kills cgroup members one by one (no freezer: a member forking meanwhile may survive)");
       }
     }
-    String runAs = user.map(u -> "plugins run as " + u).orElse("plugins run as the worker's user");
+    String runAs = users.description();
+    if (netns.unusable().isPresent()) {
+      weak.add("no network namespaces (" + netns.unusable().get() + "): plugins share the host's network"
+          + (separation.requireNetns() ? ", so none will start (--require-netns)" : ""));
+    } else {
+      how.add("a network namespace per instance (loopback only" + (netns.loopbackUp() ? "" : ", and down: no ip tool")
+          + (separation.hostNetworkAllowed() ? "; runner.network host allowed" : "") + ")");
+    }
     if (weak.isEmpty()) {
       log.info("plugin isolation: {}; {}", String.join(", ", how), runAs);
     } else {
@@ -130,12 +147,14 @@ public final class Isolation {
       throw new PluginStartException(id, "cgroups are required (--require-cgroups) but not usable under "
           + cgroups.root() + ": " + cgroups.unusableReason());
     }
+    Optional<NetworkNamespaces> ownNetwork = network(manifest);
+    Optional<PluginUser> user = userFor(id);
     Optional<String> unreachable = user.flatMap(u -> u.cannotRun(binary));
     if (unreachable.isPresent()) {
       throw new PluginStartException(id, unreachable.get() + ": make the plugins dir readable by that user"
           + " (e.g. chmod o+rx on it and its parents) or set another plugin user");
     }
-    Optional<String> tempUnreachable = tempParentUnreachable();
+    Optional<String> tempUnreachable = tempParentUnreachable(user);
     if (tempUnreachable.isPresent()) {
       throw new PluginStartException(id, tempUnreachable.get());
     }
@@ -149,7 +168,7 @@ public final class Isolation {
       if (cgroups.enforcesAny()) {
         cgroup = Optional.of(cgroups.create(id, memoryMb, maxProcesses, cpuMillis));
       }
-      temp = privateTempDir();
+      temp = privateTempDir(user);
     } catch (IOException | RuntimeException e) {
       cgroup.ifPresent(Cgroups.Instance::remove);
       throw new PluginStartException(id, "could not set up the plugin's sandbox: " + e.getMessage(), e);
@@ -162,7 +181,47 @@ public final class Isolation {
         cgroups.enforces(Cgroups.PIDS) || runner.maxProcesses().isEmpty() ? OptionalInt.empty()
             : OptionalInt.of(maxProcesses),
         OptionalLong.of(limits.fileSizeMb()), OptionalInt.of(limits.openFiles()));
-    return new Sandbox(cgroup, user, temp, rlimits);
+    return new Sandbox(cgroup, user, temp, rlimits, ownNetwork);
+  }
+
+  /**
+   * Whether a plugin with this manifest may have the host's network: only with the operator's
+   * permission ({@code --plugin-network-host}).
+   *
+   * @return the reason it may not, empty when it may or does not ask
+   */
+  public Optional<String> hostNetworkRefusal(PluginManifest manifest) {
+    if (manifest.runner().network() != PluginManifest.RunnerSettings.Network.HOST || separation.hostNetworkAllowed()) {
+      return Optional.empty();
+    }
+    return Optional.of("runner.network \"host\" is not permitted on this worker: plugins get a network namespace "
+        + "of their own (loopback only) unless the operator allows the host's with --plugin-network-host "
+        + "(env " + PluginSeparation.NETWORK_HOST_ENV + "=true)");
+  }
+
+  /** The namespaces to start an instance of {@code manifest} in; empty for the host's network. */
+  private Optional<NetworkNamespaces> network(PluginManifest manifest) throws PluginStartException {
+    Optional<String> refused = hostNetworkRefusal(manifest);
+    if (refused.isPresent()) {
+      throw new PluginStartException(manifest.id(), refused.get());
+    }
+    if (manifest.runner().network() == PluginManifest.RunnerSettings.Network.HOST) {
+      return Optional.empty();
+    }
+    if (netns.unusable().isPresent() && separation.requireNetns()) {
+      throw new PluginStartException(manifest.id(), "network namespaces are required (--require-netns) but cannot "
+          + "be created here: " + netns.unusable().get());
+    }
+    return netns.unusable().isPresent() ? Optional.empty() : Optional.of(netns);
+  }
+
+  /** Who {@code pluginId}'s instances and builds run as; empty for the worker's own user. */
+  private Optional<PluginUser> userFor(String pluginId) throws PluginStartException {
+    try {
+      return users.forPlugin(pluginId);
+    } catch (IllegalStateException e) {
+      throw new PluginStartException(pluginId, e.getMessage());
+    }
   }
 
   /**
@@ -173,7 +232,7 @@ public final class Isolation {
    *
    * <p>Where it writes: in its own plugin directory and nowhere else in the plugins dir. With a
    * plugin user the build runs only if that directory is writable by the user (the operator
-   * hands it over, e.g. {@code chown -R jank-plugin plugins/x}); otherwise it is refused with a
+   * hands it over, e.g. {@code chown -R 61234:61234 plugins/x}); otherwise it is refused with a
    * message, rather than building as root in a directory plugin code chose. A build copied to a
    * private tree and installed back by root would have to follow or refuse every link the build
    * left, and is not what this does.
@@ -188,14 +247,16 @@ public final class Isolation {
       throw new IllegalStateException("cgroups are required (--require-cgroups) but not usable under "
           + cgroups.root() + ": " + cgroups.unusableReason());
     }
-    Optional<String> tempUnreachable = tempParentUnreachable();
+    Optional<PluginUser> user = users.forPlugin(id);
+    Optional<String> tempUnreachable = tempParentUnreachable(user);
     if (tempUnreachable.isPresent()) {
       throw new IllegalStateException(tempUnreachable.get());
     }
     Optional<String> refused = user.flatMap(u -> u.cannotBuildIn(pluginDir));
     if (refused.isPresent()) {
       throw new IllegalStateException(refused.get() + ": builds run as the plugin user, in the plugin's own "
-          + "directory only; make it writable by that user (e.g. chown -R it) or build it before deploying");
+          + "directory only; make it writable by that user (e.g. chown -R " + user.get().uid() + ":"
+          + user.get().gid() + " " + pluginDir + ") or build it before deploying");
     }
     Optional<Cgroups.Instance> cgroup = Optional.empty();
     try {
@@ -203,9 +264,10 @@ public final class Isolation {
         cgroup = Optional.of(cgroups.create(id + "-build", limits.memoryMbMax(), limits.maxProcessesMax(),
             limits.cpuMillisMax()));
       }
-      Path temp = privateTempDir();
+      Path temp = privateTempDir(user);
+      // The host's network: a build fetches its dependencies.
       return new Sandbox(cgroup, user, temp, new ProcessSpawner.Limits(OptionalLong.empty(), OptionalInt.empty(),
-          OptionalLong.of(limits.fileSizeMb()), OptionalInt.empty()));
+          OptionalLong.of(limits.fileSizeMb()), OptionalInt.empty()), Optional.empty());
     } catch (IOException | RuntimeException e) {
       cgroup.ifPresent(Cgroups.Instance::remove);
       throw new IllegalStateException("could not set up the build's sandbox: " + e.getMessage(), e);
@@ -213,14 +275,14 @@ public final class Isolation {
   }
 
   /** Why the plugin user could not reach its temp dir (a state dir under a parent it may not enter); empty if it can. */
-  private Optional<String> tempParentUnreachable() {
+  private Optional<String> tempParentUnreachable(Optional<PluginUser> user) {
     return user.flatMap(u -> u.cannotEnter(tempParent))
         .map(problem -> problem + ": the plugin's temp dir goes under " + tempParent + " (in the state dir, --state-dir),"
             + " so every parent of it must let that user pass (chmod o+x)");
   }
 
   /** A directory only the plugin's user may use, under one the plugin user may enter but not list. */
-  private Path privateTempDir() throws IOException {
+  private Path privateTempDir(Optional<PluginUser> user) throws IOException {
     // tempParent is the state dir's 0711 tmp/, created and checked (owner, no link) by StateDirs.
     // Short: the plugin's unix socket goes in here, and a socket path may not exceed 107 bytes.
     Path dir = Files.createTempDirectory(tempParent, "p",

@@ -127,7 +127,7 @@ public record PluginLimits(long memoryMbDefault, long memoryMbMax, int maxProces
         r.maxProcesses().isPresent() ? OptionalInt.of(maxProcesses(r.maxProcesses())) : OptionalInt.empty(),
         r.env(), r.sha256(), r.retry(), r.idempotentMethods(),
         r.cpuMillis().isPresent() ? OptionalInt.of(cpuMillis(r.cpuMillis())) : OptionalInt.empty(), r.lifecycle(),
-        r.methods());
+        r.methods(), r.network());
     return new PluginManifest(manifest.id(), manifest.name(), manifest.version(), manifest.author(),
         manifest.description(), manifest.repository(), manifest.type(), manifest.binary(), manifest.autoStart(),
         manifest.startTimeout(), manifest.minPort(), manifest.maxPort(), manifest.autoMtls(), manifest.managed(),

@@ -10,40 +10,56 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The unprivileged user plugin processes run as when the worker is root, so that a plugin
- * cannot read the worker's secrets or anything else only root may read.
+ * An unprivileged user a plugin process runs as when the worker is root, so that a plugin
+ * cannot read the worker's secrets or anything else only root may read: one of its own from
+ * {@link PluginUids}, or one the operator names, shared by all plugins.
  */
 record PluginUser(String name, int uid, int gid) {
 
-  static final String DEDICATED_USER = "jank-plugin";
   static final PluginUser NOBODY = new PluginUser("nobody", 65534, 65534);
 
   /**
-   * The user for a setting: {@code auto}, {@code worker}, a user name or {@code uid:gid}. Empty
-   * means the worker's own user: asked for, or the worker is not root and cannot switch.
+   * The one user all plugins share for a setting that names it: a user name or {@code uid:gid}.
+   * Never root and never the worker's own user: a plugin would then have the worker's rights.
    *
-   * @throws IllegalArgumentException for a name that is not in /etc/passwd or a malformed id
+   * @throws IllegalArgumentException for a name that is not in /etc/passwd, a malformed id, uid
+   *     or gid 0, or the worker's uid
    */
-  static Optional<PluginUser> resolve(String setting) {
-    if (setting.equals("worker") || !workerIsRoot()) {
-      return Optional.empty();
-    }
-    if (setting.equals(Isolation.AUTO_PLUGIN_USER)) {
-      return Optional.of(lookUp(DEDICATED_USER).orElse(NOBODY));
-    }
-    if (setting.matches("\\d+:\\d+")) {
+  static PluginUser shared(String setting, int workerUid) {
+    PluginUser user;
+    if (setting.matches("\\d{1,10}:\\d{1,10}")) {
       String[] ids = setting.split(":");
-      return Optional.of(new PluginUser(setting, Integer.parseInt(ids[0]), Integer.parseInt(ids[1])));
+      long uid = Long.parseLong(ids[0]);
+      long gid = Long.parseLong(ids[1]);
+      if (uid > Integer.MAX_VALUE || gid > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("plugin user " + setting + ": ids go up to " + Integer.MAX_VALUE);
+      }
+      user = new PluginUser(setting, (int) uid, (int) gid);
+    } else {
+      user = lookUp(setting).orElseThrow(() ->
+          new IllegalArgumentException("plugin user " + setting + " is not in /etc/passwd"));
     }
-    return Optional.of(lookUp(setting).orElseThrow(() ->
-        new IllegalArgumentException("plugin user " + setting + " is not in /etc/passwd")));
+    if (user.uid == 0 || user.gid == 0) {
+      throw new IllegalArgumentException("plugin user " + user + " is root or in root's group: plugins would run "
+          + "with the worker's privileges; choose an unprivileged user (or 'worker' to run them as the worker on purpose)");
+    }
+    if (user.uid == workerUid) {
+      throw new IllegalArgumentException("plugin user " + user + " is the worker's own user: plugins could read the "
+          + "worker's secrets and signal it; choose another user (or 'worker' to run them as the worker on purpose)");
+    }
+    return user;
   }
 
   static boolean workerIsRoot() {
+    return workerUid() == 0;
+  }
+
+  /** The worker's uid, -1 when it cannot be read. */
+  static int workerUid() {
     try {
-      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+      return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
     } catch (IOException | RuntimeException e) {
-      return false;
+      return -1;
     }
   }
 

@@ -9,13 +9,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What one plugin instance runs inside: its cgroups, its user, its private temp dir, and the
- * rlimits that stand in for the cgroup controllers this machine lacks. Released (cgroups
- * emptied and removed, temp dir deleted) once the instance has exited.
+ * What one plugin instance runs inside: its cgroups, its user, its private temp dir, its network
+ * namespace, and the rlimits that stand in for the cgroup controllers this machine lacks.
+ * Released (cgroups emptied and removed, temp dir deleted) once the instance has exited.
  */
 public final class Sandbox {
 
@@ -29,19 +30,24 @@ public final class Sandbox {
   private final Optional<PluginUser> user;
   private final Path tempDir;
   private final ProcessSpawner.Limits rlimits;
+  private final Optional<NetworkNamespaces> ownNetwork;
   private volatile Optional<String> limitHitAtRelease;
   private boolean released;
 
-  Sandbox(Optional<Cgroups.Instance> cgroup, Optional<PluginUser> user, Path tempDir, ProcessSpawner.Limits rlimits) {
+  Sandbox(Optional<Cgroups.Instance> cgroup, Optional<PluginUser> user, Path tempDir, ProcessSpawner.Limits rlimits,
+          Optional<NetworkNamespaces> ownNetwork) {
     this.cgroup = cgroup;
     this.user = user;
     this.tempDir = tempDir;
     this.rlimits = rlimits;
+    this.ownNetwork = ownNetwork;
   }
 
   /**
-   * The command that runs {@code binary} in this sandbox. The cgroups are joined while still
-   * root (cgroup files are root's), then the user is switched, then the binary is exec'd.
+   * The command that runs {@code binary} in this sandbox. The network namespace is entered
+   * first, and the cgroups joined and loopback brought up while still root (cgroup files and
+   * the link are root's), then the user is switched, then the binary is exec'd: every step an
+   * exec, so the pid the worker started is the plugin's.
    */
   public List<String> command(Path binary) {
     return command(List.of(binary.toString()));
@@ -50,9 +56,11 @@ public final class Sandbox {
   /** {@code command} (a program and its arguments) in this sandbox, as {@link #command(Path)}. */
   public List<String> command(List<String> program) {
     List<String> command = new ArrayList<>();
-    if (cgroup.isPresent()) {
-      command.addAll(List.of("/bin/sh", "-c", JOIN_CGROUPS, "jank-sandbox"));
-      cgroup.get().procsFiles().forEach(file -> command.add(file.toString()));
+    ownNetwork.ifPresent(netns -> command.addAll(netns.enter()));
+    String loopbackUp = ownNetwork.map(NetworkNamespaces::loopbackUpLine).orElse("");
+    if (cgroup.isPresent() || !loopbackUp.isEmpty()) {
+      command.addAll(List.of("/bin/sh", "-c", loopbackUp + JOIN_CGROUPS, "jank-sandbox"));
+      cgroup.ifPresent(instance -> instance.procsFiles().forEach(file -> command.add(file.toString())));
       command.add("--");
     }
     if (user.isPresent()) {
@@ -83,6 +91,21 @@ public final class Sandbox {
   /** The process runs as another user than the worker. */
   public boolean switchesUser() {
     return user.isPresent();
+  }
+
+  /** The uid the process runs as when it {@linkplain #switchesUser switches}: what its socket's peer must be. */
+  public OptionalInt uid() {
+    return user.isPresent() ? OptionalInt.of(user.get().uid()) : OptionalInt.empty();
+  }
+
+  /** The instance's own directory (its TMPDIR and PLUGIN_UNIX_SOCKET_DIR): where its socket must be. */
+  public Path directory() {
+    return tempDir;
+  }
+
+  /** The process has a network namespace of its own: its loopback is not the worker's. */
+  public boolean ownNetwork() {
+    return ownNetwork.isPresent();
   }
 
   public ProcessSpawner.Limits rlimits() {

@@ -156,7 +156,21 @@ final class ManifestParser {
     }
     return new RunnerSettings(timeout, maxConcurrency, minInstances, maxInstances, idleTtl, memoryMb, maxProcesses,
         env, sha256.map(s -> s.toLowerCase(Locale.ROOT)), retry, stringList(node, "idempotent_methods"), cpuMillis,
-        lifecycle(node), MethodSchemas.parse(node.get("methods")));
+        lifecycle(node), MethodSchemas.parse(node.get("methods")), network(node));
+  }
+
+  private static RunnerSettings.Network network(JsonNode node) throws InvalidManifestException {
+    Optional<String> network = optionalText(node, "network");
+    if (network.isEmpty()) {
+      return RunnerSettings.Network.ISOLATED;
+    }
+    for (RunnerSettings.Network value : RunnerSettings.Network.values()) {
+      if (value.jsonName().equals(network.get())) {
+        return value;
+      }
+    }
+    throw new InvalidManifestException("invalid runner.network '" + abbreviate(network.get())
+        + "': expected isolated (the default: a network namespace of the instance's own) or host");
   }
 
   private static Lifecycle lifecycle(JsonNode node) throws InvalidManifestException {

@@ -53,7 +53,8 @@ public record PluginManifest(
       OptionalInt cpuMillis,
       Lifecycle lifecycle,
       // methods: per-method argument schemas, checked before a call reaches the plugin.
-      MethodSchemas methods) {
+      MethodSchemas methods,
+      Network network) {
 
     public static final int DEFAULT_MAX_CONCURRENCY = 64;
     public static final int DEFAULT_MAX_INSTANCES = 4;
@@ -75,8 +76,35 @@ public record PluginManifest(
           Optional.empty(), Optional.empty());
     }
 
+    /**
+     * {@code runner.network}: {@code "isolated"} (the default), a network namespace of the
+     * instance's own with only loopback; {@code "host"}, the worker's network, where the operator
+     * permits it.
+     */
+    public enum Network {
+      ISOLATED, HOST;
+
+      public String jsonName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+      }
+    }
+
     public static final RunnerSettings DEFAULT = new RunnerSettings(Optional.empty(), DEFAULT_MAX_CONCURRENCY, 0,
         DEFAULT_MAX_INSTANCES, DEFAULT_IDLE_TTL, OptionalLong.empty(), OptionalInt.empty(), List.of(), Optional.empty(),
-        Retry.DEFAULT, List.of(), OptionalInt.empty(), Lifecycle.DEFAULT, MethodSchemas.NONE);
+        Retry.DEFAULT, List.of(), OptionalInt.empty(), Lifecycle.DEFAULT, MethodSchemas.NONE,
+        Network.ISOLATED);
+
+    public RunnerSettings {
+      network = network == null ? Network.ISOLATED : network;
+    }
+
+    /** Settings in a network namespace of the instance's own. */
+    public RunnerSettings(Optional<Duration> timeout, int maxConcurrency, int minInstances, int maxInstances,
+                          Duration idleTtl, OptionalLong memoryMb, OptionalInt maxProcesses, List<String> env,
+                          Optional<String> sha256, Retry retry, List<String> idempotentMethods, OptionalInt cpuMillis,
+                          Lifecycle lifecycle, MethodSchemas methods) {
+      this(timeout, maxConcurrency, minInstances, maxInstances, idleTtl, memoryMb, maxProcesses, env, sha256, retry,
+          idempotentMethods, cpuMillis, lifecycle, methods, Network.ISOLATED);
+    }
   }
 }

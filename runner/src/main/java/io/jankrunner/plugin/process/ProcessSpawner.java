@@ -128,6 +128,11 @@ public final class ProcessSpawner implements AutoCloseable {
     }
   }
 
+  /** A system tool by name from the system's bin directories (never from PATH, which the environment sets). */
+  public static Optional<Path> systemTool(String name) {
+    return tool(name);
+  }
+
   private static Optional<Path> tool(String name) {
     for (String dir : List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin")) {
       Path path = Path.of(dir, name);
