@@ -24,7 +24,7 @@ class ScriptsIT {
   private static final Path REPO = Path.of(System.getProperty("jankrunner.repo", "..")).toAbsolutePath().normalize();
   /** The parent pom lists every module, so each module's pom must exist even when not built. */
   private static final List<String> NEEDED = List.of("pom.xml", "mvnw", ".mvn", "scripts", "proto/pom.xml",
-      "proto/src/main", "runner/pom.xml", "runner/src/main", "plugins/hello-java/pom.xml");
+      "proto/src/main", "proto/client-java/pom.xml", "proto/client-java/src/main", "runner/pom.xml", "runner/src/main", "plugins/hello-java/pom.xml");
 
   @TempDir Path fresh;
 
