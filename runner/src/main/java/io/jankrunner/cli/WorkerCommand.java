@@ -16,12 +16,15 @@ import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IDefaultValueProvider;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import sun.misc.Signal;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code runner worker}: consume commands from Kafka until SIGTERM, then shut down gracefully. */
-@Command(name = "worker", mixinStandardHelpOptions = true,
+@Command(name = "worker", mixinStandardHelpOptions = true, defaultValueProvider = WorkerCommand.LimitDefaults.class,
     description = "Run a worker: consume commands from Kafka, run them on local plugins, publish results.")
 final class WorkerCommand implements Callable<Integer> {
 
@@ -82,56 +85,53 @@ final class WorkerCommand implements Callable<Integer> {
           + "dead-lettered, not run.")
   String replyTopics;
 
-  @Option(names = "--plugin-memory-mb", paramLabel = "MIB", defaultValue = "${env:JANK_PLUGIN_MEMORY_MB:-2048}",
+  @Option(names = "--plugin-memory-mb", paramLabel = "MIB",
       description = "Memory of each plugin instance whose manifest sets no runner.memory_mb (env JANK_PLUGIN_MEMORY_MB; "
           + "default ${DEFAULT-VALUE}).")
   long pluginMemoryMb;
 
-  @Option(names = "--plugin-memory-mb-max", paramLabel = "MIB", defaultValue = "${env:JANK_PLUGIN_MEMORY_MB_MAX:-8192}",
+  @Option(names = "--plugin-memory-mb-max", paramLabel = "MIB",
       description = "Ceiling on runner.memory_mb: a manifest asking more is clamped to it, with a WARN "
           + "(env JANK_PLUGIN_MEMORY_MB_MAX; default ${DEFAULT-VALUE}).")
   long pluginMemoryMbMax;
 
-  @Option(names = "--plugin-max-processes", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_MAX_PROCESSES:-1024}",
+  @Option(names = "--plugin-max-processes", paramLabel = "N",
       description = "Processes and threads of each instance whose manifest sets no runner.max_processes "
           + "(env JANK_PLUGIN_MAX_PROCESSES; default ${DEFAULT-VALUE}).")
   int pluginMaxProcesses;
 
   @Option(names = "--plugin-max-processes-max", paramLabel = "N",
-      defaultValue = "${env:JANK_PLUGIN_MAX_PROCESSES_MAX:-4096}",
       description = "Ceiling on runner.max_processes (env JANK_PLUGIN_MAX_PROCESSES_MAX; default ${DEFAULT-VALUE}).")
   int pluginMaxProcessesMax;
 
-  @Option(names = "--plugin-cpu-millis", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_CPU_MILLIS:-2000}",
+  @Option(names = "--plugin-cpu-millis", paramLabel = "N",
       description = "CPU of each instance whose manifest sets no runner.cpu_millis, in thousandths of a core "
           + "(env JANK_PLUGIN_CPU_MILLIS; default ${DEFAULT-VALUE}).")
   int pluginCpuMillis;
 
-  @Option(names = "--plugin-cpu-millis-max", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_CPU_MILLIS_MAX:-4000}",
+  @Option(names = "--plugin-cpu-millis-max", paramLabel = "N",
       description = "Ceiling on runner.cpu_millis (env JANK_PLUGIN_CPU_MILLIS_MAX; default ${DEFAULT-VALUE}).")
   int pluginCpuMillisMax;
 
   @Option(names = "--plugin-max-instances-max", paramLabel = "N",
-      defaultValue = "${env:JANK_PLUGIN_MAX_INSTANCES_MAX:-16}",
       description = "Ceiling on runner.max_instances (env JANK_PLUGIN_MAX_INSTANCES_MAX; default ${DEFAULT-VALUE}).")
   int pluginMaxInstancesMax;
 
   @Option(names = "--plugin-max-concurrency-max", paramLabel = "N",
-      defaultValue = "${env:JANK_PLUGIN_MAX_CONCURRENCY_MAX:-1024}",
       description = "Ceiling on runner.max_concurrency (env JANK_PLUGIN_MAX_CONCURRENCY_MAX; default ${DEFAULT-VALUE}).")
   int pluginMaxConcurrencyMax;
 
-  @Option(names = "--plugin-file-size-mb", paramLabel = "MIB", defaultValue = "${env:JANK_PLUGIN_FILE_SIZE_MB:-1024}",
+  @Option(names = "--plugin-file-size-mb", paramLabel = "MIB",
       description = "Largest file a plugin instance may write, in its TMPDIR or anywhere (RLIMIT_FSIZE; "
           + "env JANK_PLUGIN_FILE_SIZE_MB; default ${DEFAULT-VALUE}).")
   long pluginFileSizeMb;
 
-  @Option(names = "--plugin-open-files", paramLabel = "N", defaultValue = "${env:JANK_PLUGIN_OPEN_FILES:-1024}",
+  @Option(names = "--plugin-open-files", paramLabel = "N",
       description = "File descriptors a plugin process may hold (RLIMIT_NOFILE; env JANK_PLUGIN_OPEN_FILES; "
           + "default ${DEFAULT-VALUE}).")
   int pluginOpenFiles;
 
-  @Option(names = "--require-cgroups", defaultValue = "${env:JANK_REQUIRE_CGROUPS:-false}",
+  @Option(names = "--require-cgroups",
       description = "Refuse to start plugins where the memory, pids and cpu cgroup controllers (and the freezer on "
           + "cgroup v1) cannot be used, instead of falling back to rlimits (env JANK_REQUIRE_CGROUPS).")
   boolean requireCgroups;
@@ -160,11 +160,40 @@ final class WorkerCommand implements Callable<Integer> {
   boolean requireNetns;
 
   @Option(names = "--rebuild-interval", paramLabel = "SECONDS",
-      defaultValue = "${env:JANK_REBUILD_INTERVAL_SECONDS:-60}",
       description = "At most one build per plugin in this long that new build_ids in the registry make this worker "
           + "run; newer ones meanwhile are coalesced into one build of the latest when it has passed "
           + "(env JANK_REBUILD_INTERVAL_SECONDS; default ${DEFAULT-VALUE}).")
   long rebuildIntervalSeconds;
+
+  /**
+   * The plugin limits' defaults: {@link PluginLimits#fromEnvironment}'s, so the variables and
+   * built-in values live in one place and {@code --help} shows what applies here.
+   */
+  static final class LimitDefaults implements IDefaultValueProvider {
+    @Override
+    public String defaultValue(ArgSpec arg) {
+      if (!(arg instanceof OptionSpec option)) {
+        return null;
+      }
+      PluginLimits limits = PluginLimits.fromEnvironment(System.getenv());
+      Object value = switch (option.longestName()) {
+        case "--plugin-memory-mb" -> limits.memoryMbDefault();
+        case "--plugin-memory-mb-max" -> limits.memoryMbMax();
+        case "--plugin-max-processes" -> limits.maxProcessesDefault();
+        case "--plugin-max-processes-max" -> limits.maxProcessesMax();
+        case "--plugin-cpu-millis" -> limits.cpuMillisDefault();
+        case "--plugin-cpu-millis-max" -> limits.cpuMillisMax();
+        case "--plugin-max-instances-max" -> limits.maxInstancesMax();
+        case "--plugin-max-concurrency-max" -> limits.maxConcurrencyMax();
+        case "--plugin-file-size-mb" -> limits.fileSizeMb();
+        case "--plugin-open-files" -> limits.openFiles();
+        case "--require-cgroups" -> limits.requireCgroups();
+        case "--rebuild-interval" -> limits.rebuildInterval().toSeconds();
+        default -> null;
+      };
+      return value == null ? null : value.toString();
+    }
+  }
 
   @Override
   public Integer call() throws Exception {
