@@ -35,6 +35,8 @@ final class CommandStream implements AutoCloseable {
   private final String runId;
   /** Ids that must get a result: valid commands and invalid ones with a readable id. */
   final Set<String> expectResult = ConcurrentHashMap.newKeySet();
+  /** The plugin each valid command calls. */
+  final Map<String, String> pluginOf = new ConcurrentHashMap<>();
   /** Ids of the readable-but-invalid poison, which must be answered INVALID_COMMAND. */
   final Set<String> expectInvalid = ConcurrentHashMap.newKeySet();
   /** Keys of the unparsable poison, which must be in the DLQ. */
@@ -102,8 +104,10 @@ final class CommandStream implements AutoCloseable {
       return;
     }
     String method = METHODS[i % METHODS.length];
+    String plugin = (i / 3) % 2 == 0 ? GO : JAVA;
     ObjectNode command = JSON.createObjectNode().put("v", 1).put("id", id).put("type", "execute")
-        .put("plugin", (i / 3) % 2 == 0 ? GO : JAVA).put("method", method).put("reply_to", replyTo);
+        .put("plugin", plugin).put("method", method).put("reply_to", replyTo);
+    pluginOf.put(id, plugin);
     switch (method) {
       case "greet" -> command.putObject("args").put("name", "drill " + i);
       case "echo" -> command.putObject("args").put("i", i).put("run", runId);

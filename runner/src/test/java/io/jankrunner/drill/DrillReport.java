@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * result is a success; errors: the final result's error code per id; orphans: plugin processes
  * still alive after both workers stopped.
  */
-record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<String> lost, List<String> phantom,
+record DrillReport(DrillOptions options, int sent, int unsent, int ok, Map<String, Integer> okByPlugin, List<String> lost, List<String> phantom,
                    List<String> duplicates, Map<String, Integer> errors, List<String> invalidMisanswered,
                    List<String> orphans, Map<String, Integer> faults, List<String> skipped, List<String> forcedStops,
                    List<String> hungNotDetected, long answeredAfterWait, Map<String, Integer> errorMessages,
@@ -51,6 +51,8 @@ record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<Stri
     Map<String, Integer> errors = new TreeMap<>();
     List<String> misanswered = new ArrayList<>();
     int[] ok = {0};
+    Map<String, Integer> okByPlugin = new TreeMap<>();
+    new HashSet<>(stream.pluginOf.values()).forEach(plugin -> okByPlugin.put(plugin, 0));
     checker.results.forEach((id, outcomes) -> {
       if (!stream.expectResult.contains(id)) {
         return;
@@ -61,6 +63,10 @@ record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<Stri
       String last = checker.status(id);
       if ("ok".equals(last)) {
         ok[0]++;
+        String plugin = stream.pluginOf.get(id);
+        if (plugin != null) {
+          okByPlugin.merge(plugin, 1, Integer::sum);
+        }
       } else {
         errors.merge(last, 1, Integer::sum);
       }
@@ -69,7 +75,7 @@ record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<Stri
       }
     });
     int sent = stream.expectResult.size() + stream.expectDeadLetter.size() - stream.unsent.size();
-    return new DrillReport(options, sent, stream.unsent.size(), ok[0], lost.stream().sorted().toList(), phantom,
+    return new DrillReport(options, sent, stream.unsent.size(), ok[0], okByPlugin, lost.stream().sorted().toList(), phantom,
         duplicates.stream().sorted().toList(), errors, misanswered, orphans, new TreeMap<>(faults.injected),
         List.copyOf(faults.skipped), forcedStops, hungNotDetected, answeredAfterWait,
         Map.copyOf(checker.errorMessages), checker.longestSilence(), drained, elapsed);
@@ -107,6 +113,8 @@ record DrillReport(DrillOptions options, int sent, int unsent, int ok, List<Stri
     node.put("mode", options.mode()).put("exactly_once", options.exactlyOnce()).put("commands", options.commands());
     node.put("sent", sent).put("unsent", unsent);
     node.put("ok", ok);
+    ObjectNode okNode = node.putObject("ok_by_plugin");
+    okByPlugin.forEach(okNode::put);
     node.put("lost", lost.size()).put("phantom", phantom.size()).put("duplicates", duplicates.size());
     node.put("orphans", orphans.size());
     ObjectNode errorNode = node.putObject("errors");

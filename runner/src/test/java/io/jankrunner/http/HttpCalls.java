@@ -50,7 +50,7 @@ final class HttpCalls {
   }
 
   HttpRequest.Builder request(String path, String token) {
-    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
+    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(180));
     return token == null ? builder : builder.header("Authorization", "Bearer " + token);
   }
 
