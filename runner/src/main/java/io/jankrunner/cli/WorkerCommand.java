@@ -49,8 +49,9 @@ final class WorkerCommand implements Callable<Integer> {
 
   @Option(names = "--consumers", paramLabel = "N", defaultValue = "${env:JANK_CONSUMERS:-1}",
       description = "Execute consumers always open in this worker (env JANK_CONSUMERS; default ${DEFAULT-VALUE}). "
-          + "Group mode: that many poll loops. Share mode: while a command holds one, the worker opens more, up to "
-          + "one more than the execute topic's partitions, and closes them after a quiet minute.")
+          + "Group mode: that many poll loops. Share mode: while one is stalled by a running command (no command of its "
+          + "fetch finishing for 1 s), the worker opens more, up to one more than the execute topic's partitions, and "
+          + "closes them after a quiet minute.")
   int consumers;
 
   @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "${env:JANK_MAX_IN_FLIGHT:-256}",

@@ -19,10 +19,11 @@ import org.slf4j.LoggerFactory;
  * assignor gives each partition to exactly one member while the group has no more members than
  * the topic has partitions, so a held consumer also holds back every record on its partitions,
  * even when other consumers of the same worker are free. Once the group has more members than
- * partitions, every partition has at least two. So when a consumer has been held for
- * {@link #HELD_BEFORE_GROWTH}, this intake opens consumers up to one more than the execute
- * topic's partitions (within {@code --max-in-flight}); {@link #QUIET_BEFORE_SHRINK} after the
- * last such hold it closes them again, down to {@code --consumers}.
+ * partitions, every partition has at least two. So when a consumer has been stalled (held, with
+ * none of its fetch's commands finishing) for {@link #STALLED_BEFORE_GROWTH}, this intake opens
+ * consumers up to one more than the execute topic's partitions (within {@code --max-in-flight});
+ * {@link #QUIET_BEFORE_SHRINK} after the last such stall it closes them again, down to
+ * {@code --consumers}.
  *
  * <p>All consumers draw on one {@link InFlightSlots}: the commands a worker runs never exceed
  * {@code --max-in-flight}, and a consumer polls only when a whole fetch fits ({@link #fetchSize}).
@@ -30,9 +31,9 @@ import org.slf4j.LoggerFactory;
 final class ShareIntake implements Intake {
 
   private static final Logger log = LoggerFactory.getLogger(ShareIntake.class);
-  /** A consumer held this long by its fetch makes the intake open more. */
-  static final Duration HELD_BEFORE_GROWTH = Duration.ofSeconds(1);
-  /** With no consumer held this long, the extra consumers are closed. */
+  /** A consumer stalled this long by its fetch makes the intake open more. */
+  static final Duration STALLED_BEFORE_GROWTH = Duration.ofSeconds(1);
+  /** With no consumer stalled this long, the extra consumers are closed. */
   static final Duration QUIET_BEFORE_SHRINK = Duration.ofSeconds(60);
   private static final Duration CHECK_INTERVAL = Duration.ofMillis(100);
 
@@ -44,7 +45,7 @@ final class ShareIntake implements Intake {
   private final List<Thread> threads = new ArrayList<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private int nextIndex;
-  private long lastHeld = System.nanoTime();
+  private long lastStalled = System.nanoTime();
 
   /**
    * @param newMember the consumer with the given index, drawing on {@code slots}
@@ -106,20 +107,29 @@ final class ShareIntake implements Intake {
       }
     }
     long now = System.nanoTime();
-    boolean held = members.stream().anyMatch(member -> member.heldNanos(now) >= HELD_BEFORE_GROWTH.toNanos());
-    if (held) {
-      lastHeld = now;
+    if (anyStalled(members, now)) {
+      lastStalled = now;
       int open = open();
       if (open < most && slots.free() > 0) {
         log.info("a share consumer is held by a running command: opening {} more (up to {})", most - open, most);
         open(most - open);
       }
-    } else if (open() > least && now - lastHeld >= QUIET_BEFORE_SHRINK.toNanos()) {
+    } else if (open() > least && now - lastStalled >= QUIET_BEFORE_SHRINK.toNanos()) {
       List<ShareMember> extra = members.stream().filter(member -> !member.retiring()).skip(least).toList();
       log.info("no share consumer held for {} s: closing {} of {}", QUIET_BEFORE_SHRINK.toSeconds(), extra.size(),
           open());
       extra.forEach(ShareMember::retire);
     }
+  }
+
+  /**
+   * Whether a consumer waits on a command that is still running while nothing else of its fetch
+   * finishes: what more consumers fix. Not a fetch that is only slow: a worker busy with short
+   * commands finishes some all the time, and opening consumers then only adds fetches (in
+   * {@code scripts/bench share} the intake grew so during its warm-up, before any long command).
+   */
+  static boolean anyStalled(List<ShareMember> members, long now) {
+    return members.stream().anyMatch(member -> member.stalledNanos(now) >= STALLED_BEFORE_GROWTH.toNanos());
   }
 
   /** Consumers open and not retiring. */

@@ -30,9 +30,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A share consumer in explicit mode must acknowledge every record of a poll before it polls
  * again (the client throws {@code IllegalStateException} otherwise), so from a fetch to its last
- * acknowledgement this consumer is <em>held</em>: {@link #heldNanos} says for how long, and the
- * intake opens more consumers while one is held. A command that runs longer than half the
- * acquisition lock has its lock renewed (KIP-1222), so it is not redelivered while it still runs.
+ * acknowledgement this consumer is held. It is <em>stalled</em> when, while held, none of its
+ * fetch's commands has finished for a while: {@link #stalledNanos} says for how long, and the
+ * intake opens more consumers while one is stalled. A fetch that is merely slow (a busy worker
+ * finishing its commands one after another) is not stalled: more consumers would not help it.
+ * A command that runs longer than half the acquisition lock has its lock renewed (KIP-1222), so
+ * it is not redelivered while it still runs.
  */
 final class ShareMember implements Runnable {
 
@@ -55,8 +58,11 @@ final class ShareMember implements Runnable {
   private final LinkedBlockingQueue<Done> completions = new LinkedBlockingQueue<>();
   private volatile boolean stopping;
   private volatile boolean retiring;
-  /** {@link System#nanoTime} of the fetch whose records are not all acknowledged yet; 0 when free. */
-  private volatile long heldSince;
+  /**
+   * {@link System#nanoTime} of the last progress of the fetch whose records are not all
+   * acknowledged yet (the fetch itself, then each command of it that finished); 0 when free.
+   */
+  private volatile long progressAt;
 
   /** A record whose command has finished here, and how to acknowledge it. */
   private record Done(Position position, AcknowledgeType type) {}
@@ -80,10 +86,13 @@ final class ShareMember implements Runnable {
     return index;
   }
 
-  /** How long this consumer has been unable to poll because its last fetch still runs; 0 when free. */
-  long heldNanos(long now) {
-    long since = heldSince;
-    return since == 0 ? 0 : now - since;
+  /**
+   * How long this consumer has been unable to poll with none of its last fetch's commands
+   * finishing: since the fetch, or since the last of them finished; 0 when free.
+   */
+  long stalledNanos(long now) {
+    long since = progressAt;
+    return since == 0 ? 0 : Math.max(0, now - since);
   }
 
   boolean retiring() {
@@ -128,7 +137,7 @@ final class ShareMember implements Runnable {
   /** Starts every record of a poll, then acknowledges each as it completes, until none is left. */
   private void process(ConsumerRecords<byte[], byte[]> records) {
     Map<Position, ConsumerRecord<byte[], byte[]>> pending = new HashMap<>();
-    heldSince = System.nanoTime();
+    progressAt = System.nanoTime();
     records.forEach(record -> start(record, pending));
     try {
       awaitAll(pending);
@@ -139,7 +148,7 @@ final class ShareMember implements Runnable {
       pending.values().forEach(record -> acknowledge(record, AcknowledgeType.RELEASE));
       throw e;
     } finally {
-      heldSince = 0;
+      progressAt = 0;
     }
   }
 
@@ -153,6 +162,7 @@ final class ShareMember implements Runnable {
       while (done != null) {
         ConsumerRecord<byte[], byte[]> record = pending.remove(done.position());
         if (record != null) {
+          progressAt = System.nanoTime();
           acknowledge(record, done.type());
         }
         done = completions.poll();

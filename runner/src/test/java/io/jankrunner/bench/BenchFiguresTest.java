@@ -50,13 +50,7 @@ class BenchFiguresTest {
 
   @Test
   void latencyRatiosToThePipelineFloorTakeTheWorseModeAtBothRates() {
-    Map<String, Object> figures = new HashMap<>();
-    for (String system : List.of("floor", "pipeline", "share", "group")) {
-      figures.put(system + "_p50_ms", 2.0);
-      figures.put(system + "_p99_ms", 10.0);
-      figures.put(system + "_100_p50_ms", 2.0);
-      figures.put(system + "_100_p99_ms", 8.0);
-    }
+    Map<String, Object> figures = sameLatencies();
     figures.putAll(Map.of("share_100_p50_ms", 3.0, "group_100_p99_ms", 12.0, "floor_throughput", 40_000,
         "pipeline_floor_throughput", 10_000, "share_throughput", 8_000, "group_throughput", 0));
     E2eBench.ratios(E2eBench.SYSTEMS, figures);
@@ -66,6 +60,35 @@ class BenchFiguresTest {
     assertEquals(0.8, figures.get("pipeline_ratio"));
     assertNull(figures.get("share_vs_group_ratio"), "no rate sustained by group mode: no ratio");
     assertFalse(figures.containsKey("share_cpu_ratio"), "no CPU figures, no CPU ratio");
+  }
+
+  @Test
+  void aPercentileOnAnUnansweredCommandIsNullAndSoAreTheRatiosOverIt() {
+    // LoadPhases counts an unanswered command as infinitely slow; rounding that gave 9.22e16.
+    assertNull(E2eBench.round(Double.POSITIVE_INFINITY));
+    assertNull(E2eBench.round(Double.NaN));
+    assertEquals(12.35, E2eBench.round(12.345678));
+    Map<String, Object> figures = sameLatencies();
+    figures.put("share_100_p99_ms", null);
+    figures.putAll(Map.of("floor_throughput", 40_000, "pipeline_floor_throughput", 10_000, "share_throughput", 8_000,
+        "group_throughput", 8_000));
+    E2eBench.ratios(E2eBench.SYSTEMS, figures);
+    assertNull(figures.get("p99_vs_pipeline_ratio_100"), "the worse mode's p99 is unknown");
+    assertNull(figures.get("share_100_p99_ratio"));
+    assertEquals(1.0, figures.get("group_100_p99_ratio"));
+    assertEquals(1.0, figures.get("p50_vs_pipeline_ratio_100"));
+  }
+
+  /** Every system at p50 2 ms and p99 10 ms at 1,000/s, p50 2 ms and p99 8 ms at 100/s. */
+  private static Map<String, Object> sameLatencies() {
+    Map<String, Object> figures = new HashMap<>();
+    for (String system : List.of("floor", "pipeline", "share", "group")) {
+      figures.put(system + "_p50_ms", 2.0);
+      figures.put(system + "_p99_ms", 10.0);
+      figures.put(system + "_100_p50_ms", 2.0);
+      figures.put(system + "_100_p99_ms", 8.0);
+    }
+    return figures;
   }
 
   @Test

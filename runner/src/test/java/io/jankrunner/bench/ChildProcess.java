@@ -77,7 +77,14 @@ final class ChildProcess implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     try {
-      Files.deleteIfExists(log);
+      // BENCH_KEEP_LOGS=DIR keeps the child's log there (to read what a worker did in a run).
+      String keep = System.getenv("BENCH_KEEP_LOGS");
+      if (keep != null && !keep.isBlank()) {
+        Files.createDirectories(Path.of(keep));
+        Files.move(log, Path.of(keep).resolve(log.getFileName()));
+      } else {
+        Files.deleteIfExists(log);
+      }
     } catch (IOException ignored) {
       // a temp file
     }

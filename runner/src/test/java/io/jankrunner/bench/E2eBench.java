@@ -213,10 +213,10 @@ public final class E2eBench {
     if (!systems.containsAll(SYSTEMS)) {
       return; // a subset: no other ratios
     }
-    double floorP50 = (double) figures.get("floor_p50_ms");
-    double floorP99 = (double) figures.get("floor_p99_ms");
-    double worseP50 = Math.max((double) figures.get("share_p50_ms"), (double) figures.get("group_p50_ms"));
-    double worseP99 = Math.max((double) figures.get("share_p99_ms"), (double) figures.get("group_p99_ms"));
+    Double floorP50 = latency(figures, "floor_p50_ms");
+    Double floorP99 = latency(figures, "floor_p99_ms");
+    Double worseP50 = worse(latency(figures, "share_p50_ms"), latency(figures, "group_p50_ms"));
+    Double worseP99 = worse(latency(figures, "share_p99_ms"), latency(figures, "group_p99_ms"));
     int best = Math.max((int) figures.get("share_throughput"), (int) figures.get("group_throughput"));
     figures.put("p50_ratio", ratio(worseP50, floorP50));
     figures.put("p99_ratio", ratio(worseP99, floorP99));
@@ -226,17 +226,17 @@ public final class E2eBench {
         (int) figures.get("group_throughput")));
     // The same latencies over the pipeline floor: what the runner adds to a service that also
     // calls a plugin process (the echo floor calls none).
-    figures.put("p50_vs_pipeline_ratio", ratio(worseP50, (double) figures.get("pipeline_p50_ms")));
-    figures.put("p99_vs_pipeline_ratio", ratio(worseP99, (double) figures.get("pipeline_p99_ms")));
-    figures.put("p50_vs_pipeline_ratio_100", ratio(Math.max((double) figures.get("share_100_p50_ms"),
-        (double) figures.get("group_100_p50_ms")), (double) figures.get("pipeline_100_p50_ms")));
-    figures.put("p99_vs_pipeline_ratio_100", ratio(Math.max((double) figures.get("share_100_p99_ms"),
-        (double) figures.get("group_100_p99_ms")), (double) figures.get("pipeline_100_p99_ms")));
+    figures.put("p50_vs_pipeline_ratio", ratio(worseP50, latency(figures, "pipeline_p50_ms")));
+    figures.put("p99_vs_pipeline_ratio", ratio(worseP99, latency(figures, "pipeline_p99_ms")));
+    figures.put("p50_vs_pipeline_ratio_100", ratio(worse(latency(figures, "share_100_p50_ms"),
+        latency(figures, "group_100_p50_ms")), latency(figures, "pipeline_100_p50_ms")));
+    figures.put("p99_vs_pipeline_ratio_100", ratio(worse(latency(figures, "share_100_p99_ms"),
+        latency(figures, "group_100_p99_ms")), latency(figures, "pipeline_100_p99_ms")));
     for (String mode : List.of("share", "group")) {
-      figures.put(mode + "_100_p50_ratio", ratio((double) figures.get(mode + "_100_p50_ms"),
-          (double) figures.get("floor_100_p50_ms")));
-      figures.put(mode + "_100_p99_ratio", ratio((double) figures.get(mode + "_100_p99_ms"),
-          (double) figures.get("floor_100_p99_ms")));
+      figures.put(mode + "_100_p50_ratio", ratio(latency(figures, mode + "_100_p50_ms"),
+          latency(figures, "floor_100_p50_ms")));
+      figures.put(mode + "_100_p99_ratio", ratio(latency(figures, mode + "_100_p99_ms"),
+          latency(figures, "floor_100_p99_ms")));
     }
     System.out.printf(Locale.ROOT, "runner / echo floor at 1000/s: p50 %s×  p99 %s× (worse mode); best mode's"
             + " throughput %s× the echo floor, %s× the pipeline floor%n", figures.get("p50_ratio"),
@@ -253,7 +253,25 @@ public final class E2eBench {
     return b == 0 ? null : round(a / b);
   }
 
-  private static double round(double value) {
-    return Math.round(value * 100.0) / 100.0;
+  /** The same for latencies, which are null where a phase left commands unanswered. */
+  private static Double ratio(Double a, Double b) {
+    return a == null || b == null ? null : ratio(a.doubleValue(), b.doubleValue());
+  }
+
+  private static Double latency(Map<String, Object> figures, String key) {
+    return (Double) figures.get(key);
+  }
+
+  /** The higher of two latencies; unknown (null: commands unanswered) is worse than any. */
+  private static Double worse(Double a, Double b) {
+    return a == null || b == null ? null : Math.max(a, b);
+  }
+
+  /**
+   * Rounded to 0.01, or null (JSON null) for a percentile with no finite value: it fell on a
+   * command never answered (not Long.MAX_VALUE ns read as 9.22e16 ms).
+   */
+  static Double round(double value) {
+    return Double.isFinite(value) ? Math.round(value * 100.0) / 100.0 : null;
   }
 }

@@ -118,7 +118,7 @@ public final class ShareBench {
     return rates.stream().sorted().toList().get(rates.size() / 2);
   }
 
-  private static double round(double value) {
-    return Math.round(value * 100.0) / 100.0;
+  private static Double round(double value) {
+    return E2eBench.round(value);
   }
 }

@@ -99,9 +99,13 @@ class ShareMemberTest {
   }
 
   private NotingShareConsumer startMember(InFlightSlots slots) {
+    return startMember(slots, 1);
+  }
+
+  private NotingShareConsumer startMember(InFlightSlots slots, int fetchSize) {
     NotingShareConsumer consumer = new NotingShareConsumer();
     ShareMember member = new ShareMember(members.size(), consumer, TOPIC, handler, new KafkaWriter(producer), workers,
-        Duration.ofMillis(200), slots, 1);
+        Duration.ofMillis(200), slots, fetchSize);
     members.add(member);
     threads.add(Thread.ofPlatform().name("share-member-test-" + member.index()).start(member));
     await().atMost(LIVENESS).until(() -> consumer.subscription().contains(TOPIC));
@@ -182,6 +186,34 @@ class ShareMemberTest {
     awaitSent("cmd-2");
     producer.acknowledge("cmd-2");
     awaitAcknowledged(second, 7, AcknowledgeType.ACCEPT);
+  }
+
+  @Test
+  void aHeldConsumerIsStalledOnlyFromItsFetchsLastFinishedCommandOn() throws Exception {
+    NotingShareConsumer consumer = startMember(new InFlightSlots(4), 2);
+    ShareMember member = members.getFirst();
+    assertEquals(0, member.stalledNanos(System.nanoTime()), "a free consumer is not stalled");
+    consumer.addRecord(record(0, command("cmd-1")));
+    consumer.addRecord(record(1, command("cmd-2")));
+    awaitSent("cmd-1");
+    awaitSent("cmd-2");
+    long beforeProgress = System.nanoTime();
+    long stalledThen = member.stalledNanos(beforeProgress);
+    assertTrue(stalledThen > 0, "held by its fetch, nothing finished yet");
+
+    // One command of the fetch finishes: the stall starts again from then (a busy worker whose
+    // commands keep finishing is never stalled, so it opens no more consumers).
+    producer.acknowledge("cmd-1");
+    awaitAcknowledged(consumer, 0, AcknowledgeType.ACCEPT);
+    long later = System.nanoTime();
+    assertTrue(member.stalledNanos(later) < later - beforeProgress + stalledThen,
+        "progress moved the stall's start past the fetch");
+    assertTrue(member.stalledNanos(later + Duration.ofSeconds(5).toNanos()) >= Duration.ofSeconds(5).toNanos(),
+        "still held by cmd-2: the stall grows while it runs");
+
+    producer.acknowledge("cmd-2");
+    awaitAcknowledged(consumer, 1, AcknowledgeType.ACCEPT);
+    await().atMost(LIVENESS).until(() -> member.stalledNanos(System.nanoTime()) == 0);
   }
 
   @Test
