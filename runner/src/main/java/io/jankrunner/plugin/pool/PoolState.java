@@ -111,8 +111,8 @@ final class PoolState {
     }
 
     /**
-     * Looks with {@code look} under the lock, and again after every change (or when a restart
-     * backoff ends, since a start may be possible then), releasing the lock between looks, until
+     * Looks with {@code look} under the lock, and again after every change and when a restart
+     * backoff ends (a start may be possible then), releasing the lock between looks, until
      * it has an answer or {@code deadline} passes on the pool's clock: then empty. {@code look}
      * may also end the wait by throwing.
      */
@@ -128,7 +128,11 @@ final class PoolState {
         if (waitNanos <= 0) {
           return Optional.empty();
         }
-        if (backoffUntil != null && backoffUntil.isAfter(now)) {
+        if (backoffUntil != null) {
+          if (!backoffUntil.isAfter(now)) {
+            backoffUntil = null; // it ended since the look: look again, a start may be possible now
+            continue;
+          }
           waitNanos = Math.min(waitNanos, Duration.between(now, backoffUntil).toNanos());
         }
         changed.awaitNanos(waitNanos);
