@@ -1,6 +1,7 @@
 package io.jankrunner.plugin.grpc;
 
 import io.jankrunner.plugin.api.PluginStartException;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -11,14 +12,30 @@ import java.util.OptionalInt;
 record LaunchFailure(String reason, boolean exited, boolean withOutput, Throwable cause)
     implements HandshakeLine.Result {
 
+  /** The last lines a plugin printed on stdout and on stderr. */
+  record Output(String stdout, String stderr) {
+
+    /** How an error reason ends with them: "; stdout: …; stderr: …", or "; no output". */
+    String text() {
+      StringBuilder text = new StringBuilder();
+      if (!stdout.isBlank()) {
+        text.append("; stdout: ").append(stdout);
+      }
+      if (!stderr.isBlank()) {
+        text.append("; stderr: ").append(stderr);
+      }
+      return text.isEmpty() ? "; no output" : text.toString();
+    }
+  }
+
   /**
    * The one place a failed launch becomes the exception the pool sees: the reason, the exit code
-   * of a process that ended before its handshake, the last lines it printed ({@code output}, as
-   * {@link LaunchedProcess#outputText} writes them; empty for none), and the cause.
+   * of a process that ended before its handshake, the last lines it printed when they explain
+   * the failure, and the cause (for a spawn that failed, the spawner's {@code IOException}).
    */
-  static PluginStartException toException(String pluginId, String reason, OptionalInt exitCode, String output,
-                                          Throwable cause) {
+  static PluginStartException toException(String pluginId, String reason, OptionalInt exitCode,
+                                          Optional<Output> output, Throwable cause) {
     String exit = exitCode.isPresent() ? " (exit code " + exitCode.getAsInt() + ")" : "";
-    return new PluginStartException(pluginId, reason + exit + output, cause);
+    return new PluginStartException(pluginId, reason + exit + output.map(Output::text).orElse(""), cause);
   }
 }

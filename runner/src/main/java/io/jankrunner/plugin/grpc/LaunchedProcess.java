@@ -58,7 +58,7 @@ final class LaunchedProcess {
     } catch (IOException e) {
       sandbox.release();
       throw LaunchFailure.toException(pluginId, "could not launch " + binary + ": " + e.getMessage(),
-          OptionalInt.empty(), "", e);
+          OptionalInt.empty(), Optional.empty(), e);
     }
     // Not on the exit-notification thread: release waits for the cgroup's last members to go.
     process.onExit().thenRun(() -> Thread.ofVirtual().name("plugin-release-" + process.pid()).start(sandbox::release));
@@ -76,7 +76,7 @@ final class LaunchedProcess {
   /** {@code failure} as the start failure it is, with the exit code and output it asks for. */
   PluginStartException failed(LaunchFailure failure) {
     OptionalInt exitCode = failure.exited() ? waitForExit() : OptionalInt.empty();
-    String output = failure.withOutput() ? recentOutput() : "";
+    Optional<LaunchFailure.Output> output = failure.withOutput() ? Optional.of(output()) : Optional.empty();
     return LaunchFailure.toException(pluginId, failure.reason(), exitCode, output, failure.cause());
   }
 
@@ -95,31 +95,19 @@ final class LaunchedProcess {
   }
 
   /** The last lines the plugin printed, for error reasons. */
-  String recentOutput() {
+  private LaunchFailure.Output output() {
     // Give the drains a moment to read what a dying process printed last.
     try {
       Thread.sleep(50);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    return outputText(stdout.tail(), stderr.tail());
-  }
-
-  /** How an error reason ends with what the plugin printed: "; stdout: …; stderr: …", or "; no output". */
-  static String outputText(String stdoutTail, String stderrTail) {
-    StringBuilder text = new StringBuilder();
-    if (!stdoutTail.isBlank()) {
-      text.append("; stdout: ").append(stdoutTail);
-    }
-    if (!stderrTail.isBlank()) {
-      text.append("; stderr: ").append(stderrTail);
-    }
-    return text.isEmpty() ? "; no output" : text.toString();
+    return new LaunchFailure.Output(stdout.tail(), stderr.tail());
   }
 
   /** See {@link io.jankrunner.plugin.api.InstanceHandle#exitDescription}. */
   String exitDescription(int exitCode) {
-    String exit = "plugin process " + process.pid() + " exited with code " + exitCode + recentOutput();
+    String exit = "plugin process " + process.pid() + " exited with code " + exitCode + output().text();
     return sandbox.limitHit().map(limit -> limit + ": " + exit).orElse(exit);
   }
 

@@ -65,19 +65,20 @@ class HandshakeLineTest {
   void theExceptionCarriesReasonExitCodeOutputAndCause() {
     IOException cause = new IOException("x");
     PluginStartException e = LaunchFailure.toException("echo", "plugin exited before its handshake",
-        OptionalInt.of(127), LaunchedProcess.outputText("", "setpriv: failed to execute x: No such file"), cause);
+        OptionalInt.of(127), Optional.of(new LaunchFailure.Output("", "setpriv: failed to execute x: No such file")),
+        cause);
     assertEquals("plugin exited before its handshake (exit code 127); stderr: setpriv: failed to execute x: No such file",
         e.getMessage());
     assertSame(cause, e.getCause());
     assertEquals("echo", e.pluginId().orElseThrow());
     assertEquals("invalid handshake: ?",
-        LaunchFailure.toException("echo", "invalid handshake: ?", OptionalInt.empty(), "", null).getMessage());
+        LaunchFailure.toException("echo", "invalid handshake: ?", OptionalInt.empty(), Optional.empty(), null).getMessage());
   }
 
   @Test
   void theOutputTextNamesEachStreamThatPrintedOrSaysThereWasNone() {
-    assertEquals("; stdout: a; stderr: b", LaunchedProcess.outputText("a", "b"));
-    assertEquals("; stderr: b", LaunchedProcess.outputText(" ", "b"));
-    assertEquals("; no output", LaunchedProcess.outputText("", ""));
+    assertEquals("; stdout: a; stderr: b", new LaunchFailure.Output("a", "b").text());
+    assertEquals("; stderr: b", new LaunchFailure.Output(" ", "b").text());
+    assertEquals("; no output", new LaunchFailure.Output("", "").text());
   }
 }
