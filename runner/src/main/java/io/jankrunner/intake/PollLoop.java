@@ -10,16 +10,17 @@ import org.slf4j.LoggerFactory;
 /**
  * The loop every intake runs: one round (a poll and what follows it) after another, until
  * stopped. An error in one round is logged and the loop goes on after a pause: a worker that
- * silently stopped consuming would be worse than one that says what failed and retries.
+ * silently stopped consuming would be worse than one that says what failed and retries. The
+ * registry reader runs it too.
  */
-final class PollLoop {
+public final class PollLoop {
 
   private static final Logger log = LoggerFactory.getLogger(PollLoop.class);
   static final Duration PAUSE_AFTER_ERROR = Duration.ofSeconds(1);
 
   private PollLoop() {}
 
-  static void run(String name, BooleanSupplier stopping, Runnable round) {
+  public static void run(String name, BooleanSupplier stopping, Runnable round) {
     while (!stopping.getAsBoolean()) {
       try {
         round.run();

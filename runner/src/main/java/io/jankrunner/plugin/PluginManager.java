@@ -284,24 +284,15 @@ public final class PluginManager implements AutoCloseable {
     PluginPool first = pool;
     CompletableFuture<PluginReply> reply = new CompletableFuture<>();
     Thread.ofVirtual().name("plugin-wait-" + id).start(() -> {
-      PluginPool current = first;
       try {
-        while (true) {
-          try {
-            PluginPool.Lease lease = current.acquire(effective);
-            PluginPool leased = current;
-            call(leased, lease, method, args, effective, traceparent).whenComplete((value, error) -> {
-              if (error != null) {
-                reply.completeExceptionally(error);
-              } else {
-                reply.complete(value);
-              }
-            });
-            return;
-          } catch (PluginPool.Replaced replaced) {
-            current = lookup(id); // re-registered while this call waited: the new version takes it
+        PluginPool.Lease lease = PluginPool.acquire(first, () -> lookup(id), effective);
+        call(lease.pool(), lease, method, args, effective, traceparent).whenComplete((value, error) -> {
+          if (error != null) {
+            reply.completeExceptionally(error);
+          } else {
+            reply.complete(value);
           }
-        }
+        });
       } catch (RunnerException | RuntimeException e) {
         reply.completeExceptionally(e);
       }

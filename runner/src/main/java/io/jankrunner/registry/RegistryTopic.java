@@ -3,6 +3,7 @@ package io.jankrunner.registry;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.dispatch.ControlPlane;
+import io.jankrunner.intake.PollLoop;
 import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.result.KafkaWriter;
 import io.jankrunner.result.OutputRecords;
@@ -57,6 +58,8 @@ public final class RegistryTopic implements ControlPlane, Runnable {
   private final Map<String, Entry> desired = new ConcurrentHashMap<>();
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private volatile boolean stopping;
+  /** Still reading what was on the topic when this worker started (the reader thread's only). */
+  private boolean replaying = true;
 
   /**
    * @param buildsDir where this machine remembers which build of each plugin it last made
@@ -133,40 +136,36 @@ public final class RegistryTopic implements ControlPlane, Runnable {
           pause();
         }
       }
+      Map<TopicPartition, Long> replayEnd = end;
       Map<String, Optional<Entry>> initial = new HashMap<>();
-      boolean replaying = true;
-      while (!stopping) {
-        try {
-          for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-            read(record).ifPresent(change -> {
-              if (caughtUp()) {
-                reconciler.desire(change.pluginId(), change.entry());
-              } else {
-                initial.put(change.pluginId(), change.entry());
-              }
-            });
-          }
-          if (replaying && reachedEnd(end)) {
-            replaying = false;
-            log.info("registry: read {} plugins' desired state; applying it", initial.size());
-            Thread.ofVirtual().name("registry-catch-up").start(() -> {
-              reconciler.applyAll(initial);
-              caughtUp.countDown();
-            });
-          }
-        } catch (WakeupException e) {
-          // stop() woke the poll up; the loop condition decides
-        } catch (RuntimeException e) {
-          if (stopping) {
-            break;
-          }
-          log.error("registry reader on {} failed; reading on in {} ms", topic, PAUSE_AFTER_ERROR.toMillis(), e);
-          pause();
-        }
-      }
+      PollLoop.run("registry reader on " + topic, () -> stopping, () -> round(replayEnd, initial));
     } finally {
       reconciler.close();
       consumer.close(Duration.ofSeconds(2));
+    }
+  }
+
+  /**
+   * One poll: until the topic's end as it was at the start is reached, changes are collected in
+   * {@code initial} and applied together; after that each is applied as it comes.
+   */
+  private void round(Map<TopicPartition, Long> end, Map<String, Optional<Entry>> initial) {
+    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+      read(record).ifPresent(change -> {
+        if (caughtUp()) {
+          reconciler.desire(change.pluginId(), change.entry());
+        } else {
+          initial.put(change.pluginId(), change.entry());
+        }
+      });
+    }
+    if (replaying && reachedEnd(end)) {
+      replaying = false;
+      log.info("registry: read {} plugins' desired state; applying it", initial.size());
+      Thread.ofVirtual().name("registry-catch-up").start(() -> {
+        reconciler.applyAll(initial);
+        caughtUp.countDown();
+      });
     }
   }
 

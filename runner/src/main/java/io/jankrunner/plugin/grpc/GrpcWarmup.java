@@ -71,7 +71,7 @@ public final class GrpcWarmup {
       channel = NettyChannelBuilder.forAddress(socket).channelType(EpollDomainSocketChannel.class)
           .eventLoopGroup(loop).overrideAuthority("localhost").usePlaintext().directExecutor().build();
       Metadata headers = new Metadata();
-      headers.put(PluginProcess.TRACEPARENT, "00-00000000000000000000000000000001-0000000000000001-01");
+      headers.put(PluginClient.TRACEPARENT, "00-00000000000000000000000000000001-0000000000000001-01");
       PluginServiceGrpc.PluginServiceBlockingStub stub = PluginServiceGrpc.newBlockingStub(channel);
       ExecuteRequest request = ExecuteRequest.newBuilder().setMethod("echo")
           .putAllArgs(JsonValues.toAnyMap(JsonNodeFactory.instance.objectNode()

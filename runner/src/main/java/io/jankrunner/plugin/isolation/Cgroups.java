@@ -44,7 +44,7 @@ final class Cgroups {
    * and start time) and a counter, so a later worker can tell a dead worker's leftovers from a
    * live one's.
    */
-  private static final Pattern INSTANCE_NAME = Pattern.compile(".+\\.(?<owner>\\d+-\\d+)\\.\\d+");
+  private static final Pattern INSTANCE_NAME = Pattern.compile(".+\\.(?<owner>" + ProcessOwner.NAME_REGEX + ")\\.\\d+");
 
   enum Version { V1, V2 }
 

@@ -41,7 +41,7 @@ public record DiscoveredPlugin(Path directory, Optional<PluginManifest> manifest
   }
 
   public Path buildScript() {
-    return directory.resolve("scripts").resolve("build.sh");
+    return PluginPaths.buildScript(directory);
   }
 
   DiscoveredPlugin incomplete(String why) {

@@ -77,7 +77,7 @@ public final class PluginDiscovery {
       return new DiscoveredPlugin(dir, Optional.of(manifest), Availability.INCOMPLETE, Optional.empty(),
           Optional.of(e.getMessage()));
     }
-    boolean buildable = Files.isRegularFile(dir.resolve("scripts").resolve("build.sh"));
+    boolean buildable = Files.isRegularFile(PluginPaths.buildScript(dir));
     if (binary.path().isPresent()) {
       return new DiscoveredPlugin(dir, Optional.of(manifest), Availability.AVAILABLE, binary.path(), Optional.empty());
     }

@@ -16,6 +16,11 @@ final class PluginPaths {
 
   private PluginPaths() {}
 
+  /** Where a plugin's build script is, for discovery ("can it be built?") and for the build. */
+  static Path buildScript(Path pluginDirectory) {
+    return pluginDirectory.resolve("scripts").resolve("build.sh");
+  }
+
   /** Rejects a {@code binary} that is absolute or climbs out before any file is looked at. */
   static void checkRelative(String binary) throws InvalidManifestException {
     if (binary.indexOf('\0') >= 0) {

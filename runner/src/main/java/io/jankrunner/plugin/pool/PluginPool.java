@@ -5,6 +5,7 @@ import io.jankrunner.RunnerException;
 import io.jankrunner.plugin.api.InstanceHandle;
 import io.jankrunner.plugin.api.PluginCallException;
 import io.jankrunner.plugin.api.PluginInfo;
+import io.jankrunner.plugin.api.PluginNotFoundException;
 import io.jankrunner.plugin.api.PluginStartException;
 import io.jankrunner.plugin.api.PluginState;
 import io.jankrunner.plugin.manifest.PluginManifest;
@@ -44,11 +45,13 @@ public final class PluginPool {
 
   /** A call's slot on one instance; give it back with {@link #release}. */
   public static final class Lease {
+    private final PluginPool pool;
     private final PluginInstance instance;
     private final InstanceHandle process;
     private final Optional<Duration> coldStart;
 
-    private Lease(PluginInstance instance, InstanceHandle process, Optional<Duration> coldStart) {
+    private Lease(PluginPool pool, PluginInstance instance, InstanceHandle process, Optional<Duration> coldStart) {
+      this.pool = pool;
       this.instance = instance;
       this.process = process;
       this.coldStart = coldStart;
@@ -56,6 +59,11 @@ public final class PluginPool {
 
     PluginInstance instance() {
       return instance;
+    }
+
+    /** The registration the slot is in: the one to give it back to. */
+    public PluginPool pool() {
+      return pool;
     }
 
     /** The instance that takes the call. */
@@ -69,7 +77,7 @@ public final class PluginPool {
     }
   }
 
-  /** This registration was replaced while a call waited in it: look the plugin up again. */
+  /** This registration was replaced while a call waited in it: the call goes on in the successor. */
   public static final class Replaced extends RuntimeException {
     Replaced() {
       super("replaced", null, false, false);
@@ -135,6 +143,28 @@ public final class PluginPool {
     }
   }
 
+  /** The registration that serves a plugin now, for a call whose registration was replaced while it waited. */
+  @FunctionalInterface
+  public interface Registration {
+    PluginPool current() throws PluginNotFoundException;
+  }
+
+  /**
+   * {@link #acquire} in {@code first}, and when a hot swap replaces the registration the call
+   * waits in, in its successor ({@code registration}), with the same deadline: how a call is
+   * routed to a plugin. The lease says which registration it is in ({@link Lease#pool}).
+   */
+  public static Lease acquire(PluginPool first, Registration registration, Instant deadline) throws RunnerException {
+    PluginPool pool = first;
+    while (true) {
+      try {
+        return pool.acquire(deadline);
+      } catch (Replaced replaced) {
+        pool = registration.current(); // re-registered while this call waited: the new version takes it
+      }
+    }
+  }
+
   /**
    * A slot for one call on the least-loaded ready instance, cold-starting one when all are full.
    *
@@ -148,40 +178,25 @@ public final class PluginPool {
       long failuresSeen = held.startFailures();
       held.beginWaiting();
       try {
-        while (true) {
-          held.checkOpen();
+        Optional<Lease> lease = held.awaitWhileOpen(deadline, () -> {
           Optional<Instant> quarantine = held.crashes().quarantinedUntil();
           if (quarantine.isPresent()) {
             throw new PluginCallException(ErrorCode.PLUGIN_UNAVAILABLE, id(), "plugin " + id() + " is quarantined until "
                 + quarantine.get() + " after " + held.crashes().crashesInWindow() + " crashes"
                 + held.reason().map(r -> "; last: " + r).orElse(""));
           }
-          Lease lease = lease(held, deadline, since);
-          if (lease != null) {
-            return lease;
+          Optional<Lease> free = Optional.ofNullable(lease(held, deadline, since));
+          if (free.isEmpty()) {
+            held.throwStartFailureSince(failuresSeen);
+            held.endBackoffIfPassed(clock.instant());
+            held.startWhile(() -> held.backoffUntil().isEmpty() && held.startingCapacity() < held.waiting()
+                    && held.liveCount() < manifest.runner().maxInstances(),
+                () -> held.instances().isEmpty() ? "cold start" : "every instance is busy");
           }
-          Optional<PluginStartException> failed = held.startFailedSince(failuresSeen);
-          if (failed.isPresent()) {
-            throw new PluginStartException(id(), failed.get().getMessage());
-          }
-          Instant now = clock.instant();
-          held.endBackoffIfPassed(now);
-          Optional<Instant> backoffUntil = held.backoffUntil();
-          if (backoffUntil.isEmpty() && held.startingCapacity() < held.waiting()
-              && held.liveCount() < manifest.runner().maxInstances()) {
-            held.startInstance(held.instances().isEmpty() ? "cold start" : "every instance is busy");
-            continue;
-          }
-          long waitNanos = Duration.between(now, deadline).toNanos();
-          if (waitNanos <= 0) {
-            throw new PluginCallException(ErrorCode.TIMEOUT, id(), "no instance of " + id()
-                + " could take the call before its deadline (" + held.describe() + ")");
-          }
-          if (backoffUntil.isPresent()) {
-            waitNanos = Math.min(waitNanos, Math.max(1, Duration.between(now, backoffUntil.get()).toNanos()));
-          }
-          held.await(waitNanos);
-        }
+          return free;
+        });
+        return lease.orElseThrow(() -> new PluginCallException(ErrorCode.TIMEOUT, id(), "no instance of " + id()
+            + " could take the call before its deadline (" + held.describe() + ")"));
       } finally {
         held.endWaiting();
       }
@@ -205,14 +220,14 @@ public final class PluginPool {
   }
 
   /** A slot on the least-loaded instance that takes calls, or null. */
-  private static Lease lease(PoolState.Held held, Instant deadline, long since) {
+  private Lease lease(PoolState.Held held, Instant deadline, long since) {
     PluginInstance pick = held.takeSlot(deadline);
     if (pick == null) {
       return null;
     }
     InstanceHandle process = pick.process(held);
     Optional<Duration> cold = pick.readyAfter(held, since) ? Optional.of(process.coldStart()) : Optional.empty();
-    return new Lease(pick, process, cold);
+    return new Lease(this, pick, process, cold);
   }
 
   /** A call has ended: its slot is free (busy or idle is a count, not a published state). */
@@ -225,9 +240,8 @@ public final class PluginPool {
   /** Starts instances until {@code count} are live (at most {@code max_instances}). */
   public void warmUp(int count, String why) {
     try (PoolState.Held held = state.lock()) {
-      while (!held.closed() && !held.replaced() && held.liveCount() < Math.min(count, manifest.runner().maxInstances())) {
-        held.startInstance(why);
-      }
+      held.startWhile(() -> !held.closed() && !held.replaced()
+          && held.liveCount() < Math.min(count, manifest.runner().maxInstances()), () -> why);
     }
   }
 
@@ -235,17 +249,15 @@ public final class PluginPool {
   public void awaitReady(Instant deadline) throws RunnerException {
     try (PoolState.Held held = state.lock()) {
       long failuresSeen = held.startFailures();
-      while (held.anyReady().isEmpty()) {
-        held.checkOpen();
-        Optional<PluginStartException> failed = held.startFailedSince(failuresSeen);
-        if (failed.isPresent()) {
-          throw new PluginStartException(id(), failed.get().getMessage());
+      Optional<PluginInstance> ready = held.awaitWhileOpen(deadline, () -> {
+        Optional<PluginInstance> any = held.anyReady();
+        if (any.isEmpty()) {
+          held.throwStartFailureSince(failuresSeen);
         }
-        long waitNanos = Duration.between(clock.instant(), deadline).toNanos();
-        if (waitNanos <= 0) {
-          throw new PluginStartException(id(), "plugin " + id() + " was not ready in time (" + held.describe() + ")");
-        }
-        held.await(waitNanos);
+        return any;
+      });
+      if (ready.isEmpty()) {
+        throw new PluginStartException(id(), "plugin " + id() + " was not ready in time (" + held.describe() + ")");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

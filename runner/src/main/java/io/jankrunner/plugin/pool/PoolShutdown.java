@@ -24,13 +24,7 @@ final class PoolShutdown {
     InstanceHandle process;
     try (PoolState.Held held = pool.state.lock()) {
       try {
-        while (instance.inFlight(held) > 0) {
-          long waitNanos = Duration.between(pool.clock.instant(), drainLimit).toNanos();
-          if (waitNanos <= 0) {
-            break;
-          }
-          held.await(waitNanos);
-        }
+        held.awaitUntil(drainLimit, () -> instance.inFlight(held) > 0 ? Optional.empty() : Optional.of(true));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -1,9 +1,11 @@
 package io.jankrunner.plugin.pool;
 
+import io.jankrunner.RunnerException;
 import io.jankrunner.plugin.api.PluginNotFoundException;
 import io.jankrunner.plugin.api.PluginStartException;
 import io.jankrunner.plugin.api.PluginState;
 import io.jankrunner.plugin.api.PluginStateListener;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,7 +15,9 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +41,12 @@ final class PoolState {
   private final PoolClock clock;
   private final Consumer<PluginInstance> launch;
   private final Held held = new Held();
+
+  /** What a waiter looks for under the lock: a value ends its wait, empty waits on, {@code E} ends it in error. */
+  @FunctionalInterface
+  interface Look<T, E extends Exception> {
+    Optional<T> look() throws E;
+  }
 
   private final CrashHistory crashes;
   private final List<PluginInstance> instances = new ArrayList<>();
@@ -87,9 +97,53 @@ final class PoolState {
       events.flush();
     }
 
-    /** Waits for a change (or {@code nanos} on the pool's clock), releasing the lock meanwhile. */
-    void await(long nanos) throws InterruptedException {
-      changed.awaitNanos(nanos);
+    /**
+     * The one way to wait on the pool, for a registration that still takes calls: as
+     * {@link #awaitUntil}, but a registration replaced meanwhile throws {@link PluginPool.Replaced}
+     * (the caller goes on in its successor) and an unregistered one {@link PluginNotFoundException}.
+     */
+    <T> Optional<T> awaitWhileOpen(Instant deadline, Look<T, RunnerException> look)
+        throws RunnerException, InterruptedException {
+      return awaitUntil(deadline, () -> {
+        checkOpen();
+        return look.look();
+      });
+    }
+
+    /**
+     * Looks with {@code look} under the lock, and again after every change and when a restart
+     * backoff ends (a start may be possible then), releasing the lock between looks, until
+     * it has an answer or {@code deadline} passes on the pool's clock: then empty. {@code look}
+     * may also end the wait by throwing.
+     */
+    <T, E extends Exception> Optional<T> awaitUntil(Instant deadline, Look<T, E> look)
+        throws E, InterruptedException {
+      while (true) {
+        Optional<T> answer = look.look();
+        if (answer.isPresent()) {
+          return answer;
+        }
+        Instant now = clock.instant();
+        long waitNanos = Duration.between(now, deadline).toNanos();
+        if (waitNanos <= 0) {
+          return Optional.empty();
+        }
+        if (backoffUntil != null) {
+          if (!backoffUntil.isAfter(now)) {
+            backoffUntil = null; // it ended since the look: look again, a start may be possible now
+            continue;
+          }
+          waitNanos = Math.min(waitNanos, Duration.between(now, backoffUntil).toNanos());
+        }
+        changed.awaitNanos(waitNanos);
+      }
+    }
+
+    /** Throws what a start that failed since a waiter saw {@code failuresSeen} failed with, for that waiter. */
+    void throwStartFailureSince(long failuresSeen) throws PluginStartException {
+      if (startFailures > failuresSeen && lastStartFailure != null) {
+        throw new PluginStartException(id, lastStartFailure.getMessage());
+      }
     }
 
     /** Wakes every waiter to look again. */
@@ -151,16 +205,6 @@ final class PoolState {
     /** How many starts have failed so far: a waiter compares it with what it saw when it came. */
     long startFailures() {
       return startFailures;
-    }
-
-    /** The last start's failure, until an instance is ready. */
-    Optional<PluginStartException> lastStartFailure() {
-      return Optional.ofNullable(lastStartFailure);
-    }
-
-    /** A failed start since a waiter saw {@code failuresSeen}, for that waiter to throw. */
-    Optional<PluginStartException> startFailedSince(long failuresSeen) {
-      return startFailures > failuresSeen ? lastStartFailure() : Optional.empty();
     }
 
     void startFailed(PluginStartException failure) {
@@ -253,6 +297,13 @@ final class PoolState {
       return instances.size() + " instance(s): " + instances.stream()
           .map(i -> i.describe(this))
           .toList() + (backoffUntil != null ? "; restart backoff until " + backoffUntil : "");
+    }
+
+    /** Starts instances while {@code wanted} (each with the reason {@code why} gives at its start). */
+    void startWhile(BooleanSupplier wanted, Supplier<String> why) {
+      while (wanted.getAsBoolean()) {
+        startInstance(why.get());
+      }
     }
 
     /** A new instance, started on its own thread so that no caller's deadline waits on it. */

@@ -3,6 +3,7 @@ package io.jankrunner.plugin.process;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Which worker process something on disk belongs to (a journal directory, an instance cgroup):
@@ -11,6 +12,9 @@ import java.util.Optional;
  */
 public final class ProcessOwner {
 
+  /** An owner's name, {@code <pid>-<start millis>}, for the names that embed one (an instance cgroup's). */
+  public static final String NAME_REGEX = "\\d{1,19}-\\d{1,19}";
+  private static final Pattern NAME = Pattern.compile(NAME_REGEX);
   // ProcessHandle start instants are in clock ticks; allow for rounding.
   private static final Duration START_TOLERANCE = Duration.ofSeconds(1);
   private static final String SELF = of(ProcessHandle.current());
@@ -29,7 +33,7 @@ public final class ProcessOwner {
 
   /** The name looks like an owner's ({@code <pid>-<start millis>}). */
   public static boolean isOwnerName(String name) {
-    return name.matches("\\d{1,19}-\\d{1,19}");
+    return NAME.matcher(name).matches();
   }
 
   /**

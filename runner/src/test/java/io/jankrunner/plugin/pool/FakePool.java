@@ -102,27 +102,19 @@ final class FakePool {
     CompletableFuture<ObjectNode> reply = new CompletableFuture<>();
     Thread.ofVirtual().start(() -> {
       try {
-        while (true) {
-          PluginPool pool = current.get();
-          PluginPool.Lease lease;
-          try {
-            lease = pool.acquire(deadline);
-          } catch (PluginPool.Replaced replaced) {
-            continue;
+        PluginPool.Lease lease = PluginPool.acquire(current.get(), current::get, deadline);
+        PluginPool pool = lease.pool();
+        lease.process().executeAsync("echo", args, deadline, Optional.empty()).whenComplete((data, error) -> {
+          pool.release(lease);
+          if (error instanceof PluginCallException call && call.code() == ErrorCode.TIMEOUT) {
+            pool.callTimedOut(lease);
           }
-          lease.process().executeAsync("echo", args, deadline, Optional.empty()).whenComplete((data, error) -> {
-            pool.release(lease);
-            if (error instanceof PluginCallException call && call.code() == ErrorCode.TIMEOUT) {
-              pool.callTimedOut(lease);
-            }
-            if (error != null) {
-              reply.completeExceptionally(error);
-            } else {
-              reply.complete(data);
-            }
-          });
-          return;
-        }
+          if (error != null) {
+            reply.completeExceptionally(error);
+          } else {
+            reply.complete(data);
+          }
+        });
       } catch (RunnerException | RuntimeException e) {
         reply.completeExceptionally(e);
       }

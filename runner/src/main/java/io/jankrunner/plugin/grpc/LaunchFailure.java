@@ -1,0 +1,41 @@
+package io.jankrunner.plugin.grpc;
+
+import io.jankrunner.plugin.api.PluginStartException;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * Why a launch did not become a running plugin, before any exit code or output is added:
+ * {@code exited} when the process ended before its handshake (its exit code belongs in the
+ * reason), {@code withOutput} when what it printed explains the failure.
+ */
+record LaunchFailure(String reason, boolean exited, boolean withOutput, Throwable cause)
+    implements HandshakeLine.Result {
+
+  /** The last lines a plugin printed on stdout and on stderr. */
+  record Output(String stdout, String stderr) {
+
+    /** How an error reason ends with them: "; stdout: …; stderr: …", or "; no output". */
+    String text() {
+      StringBuilder text = new StringBuilder();
+      if (!stdout.isBlank()) {
+        text.append("; stdout: ").append(stdout);
+      }
+      if (!stderr.isBlank()) {
+        text.append("; stderr: ").append(stderr);
+      }
+      return text.isEmpty() ? "; no output" : text.toString();
+    }
+  }
+
+  /**
+   * The one place a failed launch becomes the exception the pool sees: the reason, the exit code
+   * of a process that ended before its handshake, the last lines it printed when they explain
+   * the failure, and the cause (for a spawn that failed, the spawner's {@code IOException}).
+   */
+  static PluginStartException toException(String pluginId, String reason, OptionalInt exitCode,
+                                          Optional<Output> output, Throwable cause) {
+    String exit = exitCode.isPresent() ? " (exit code " + exitCode.getAsInt() + ")" : "";
+    return new PluginStartException(pluginId, reason + exit + output.map(Output::text).orElse(""), cause);
+  }
+}
