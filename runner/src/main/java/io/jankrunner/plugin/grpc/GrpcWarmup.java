@@ -106,19 +106,20 @@ public final class GrpcWarmup {
   static void warmTls(Path socketPath, EventLoopGroup loop) throws IOException {
     // The server's certificate as go-plugin makes a plugin's (P-521, SHA-512), ours as AutoMtls does.
     EphemeralCertificate serverCert = EphemeralCertificate.generate("secp521r1", "SHA512withECDSA");
-    EphemeralCertificate clientCert = EphemeralCertificate.generate();
+    // The worker's own identity: made here, in the background, rather than on the first start.
+    AutoMtls.HostIdentity host = AutoMtls.HostIdentity.worker();
     DomainSocketAddress socket = new DomainSocketAddress(socketPath.toString());
     Server server = NettyServerBuilder.forAddress(socket).channelType(EpollServerDomainSocketChannel.class)
         .bossEventLoopGroup(loop).workerEventLoopGroup(loop).directExecutor()
         .sslContext(GrpcSslContexts.configure(
                 SslContextBuilder.forServer(serverCert.privateKey(), serverCert.certificate()), SslProvider.JDK)
-            .trustManager(clientCert.certificate()).clientAuth(ClientAuth.REQUIRE).build())
+            .trustManager(host.certificate()).clientAuth(ClientAuth.REQUIRE).build())
         .addService(new Echo()).build().start();
     ManagedChannel channel = null;
     try {
       channel = NettyChannelBuilder.forAddress(socket).channelType(EpollDomainSocketChannel.class)
           .eventLoopGroup(loop).overrideAuthority(EphemeralCertificate.HOST_NAME)
-          .sslContext(AutoMtls.pinnedContext(serverCert.certificate(), clientCert)).directExecutor().build();
+          .sslContext(AutoMtls.pinnedContext(serverCert.certificate(), host)).directExecutor().build();
       PluginServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
           .healthCheck(HealthCheckRequest.getDefaultInstance());
     } finally {

@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * Where an auto-mTLS cold start's time goes, stage by stage, against the built Go example
  * launched by hand (go-plugin's P-521 server certificate): run with the test classpath,
- * {@code java ... io.jankrunner.plugin.grpc.MtlsStages ROUNDS plugins/hello-go}. Variants are
+ * {@code java ... io.jankrunner.plugin.grpc.MtlsStages ROUNDS /abs/plugins/hello-go JDK,JDK_PKIX,OPENSSL}. Variants are
  * interleaved round by round, so a loaded machine slows them alike; prints medians in ms.
  */
 public final class MtlsStages {
@@ -37,7 +37,7 @@ public final class MtlsStages {
     GrpcWarmup.run();
     EventLoopGroup loop = new EpollEventLoopGroup(1);
     Map<String, double[]> figures = new LinkedHashMap<>();
-    EphemeralCertificate host = EphemeralCertificate.generate();
+    AutoMtls.HostIdentity host = AutoMtls.HostIdentity.worker();
     EphemeralCertificate p521 = EphemeralCertificate.generate("secp521r1", "SHA512withECDSA");
     byte[] message = new byte[130];
     java.security.Signature signer521 = java.security.Signature.getInstance("SHA512withECDSA");
@@ -54,7 +54,7 @@ public final class MtlsStages {
       });
       time(figures, i, rounds, "jdk sign P-256", () -> {
         java.security.Signature signer = java.security.Signature.getInstance("SHA256withECDSA");
-        signer.initSign(host.privateKey());
+        signer.initSign(host.ephemeral().privateKey());
         signer.update(message);
         return signer.sign();
       });
@@ -116,16 +116,18 @@ public final class MtlsStages {
     loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
   }
 
-  static SslContext context(String provider, Launched plugin, EphemeralCertificate host) throws Exception {
+  static SslContext context(String provider, Launched plugin, AutoMtls.HostIdentity host) throws Exception {
     java.security.cert.X509Certificate pinned =
         EphemeralCertificate.parseHandshakeField(plugin.handshake.serverCert().orElseThrow());
     if (provider.equals("JDK")) {
       return AutoMtls.pinnedContext(pinned, host);
     }
+    // "JDK_PKIX": the context as it was built before (per start: a key store for our key, PKIX
+    // trust in the announced certificate); "OPENSSL": the same on the bundled BoringSSL.
     return io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts.configure(
             io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder.forClient(),
-            io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider.valueOf(provider))
-        .trustManager(pinned).keyManager(host.privateKey(), host.certificate()).build();
+            io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider.valueOf(provider.replace("_PKIX", "")))
+        .trustManager(pinned).keyManager(host.ephemeral().privateKey(), host.certificate()).build();
   }
 
   record Launched(Process process, Handshake handshake) {
@@ -135,7 +137,7 @@ public final class MtlsStages {
     }
   }
 
-  static Launched launch(Path goDir, EphemeralCertificate host) throws Exception {
+  static Launched launch(Path goDir, AutoMtls.HostIdentity host) throws Exception {
     ProcessBuilder builder = new ProcessBuilder(goDir.resolve("bin/hello-world").toString())
         .directory(goDir.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
     builder.environment().put(Handshake.MAGIC_COOKIE_KEY, Handshake.MAGIC_COOKIE_VALUE);
