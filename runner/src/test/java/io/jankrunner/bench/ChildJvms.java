@@ -48,8 +48,9 @@ final class ChildJvms {
     double[] second = new double[runs];
     double[] start = new double[runs];
     for (int i = 0; i < runs; i++) {
+      // As scripts/runner starts a worker: the full JIT (C1 alone is for its one-shot commands).
       List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED",
-          "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+          "-XX:+UseSerialGC"));
       if (Runtime.version().feature() >= 23) {
         command.add("--sun-misc-unsafe-memory-access=allow");
       }
