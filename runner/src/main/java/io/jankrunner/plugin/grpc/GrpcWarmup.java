@@ -39,9 +39,11 @@ import org.slf4j.LoggerFactory;
  * call, on a daemon thread, so nothing waits for it.
  *
  * <p>Then one mutual-TLS health check over a second throwaway server, set up as an auto-mTLS
- * plugin is (ephemeral certificates both ways, the server's P-521 like go-plugin's, the client pinned to the server's, the JDK
- * provider): the first TLS handshake in a JVM initialises the JDK's TLS stack, its EC code and
- * Netty's SSL handler, which otherwise lands on the first {@code auto_mtls} cold start.
+ * plugin is (a throwaway P-521 server certificate like go-plugin's, the client presenting the
+ * worker's own host identity, pinned to the server's, the JDK provider): the first TLS handshake
+ * in a JVM initialises the JDK's TLS stack, its EC code and Netty's SSL handler, and this one
+ * also makes the worker's host certificate and key managers ({@link AutoMtls.HostIdentity}),
+ * all of which otherwise land on the first {@code auto_mtls} cold start.
  */
 public final class GrpcWarmup {
 
