@@ -105,6 +105,7 @@ public final class CallsBench {
       figures.put("second_call_ms", round(cold.secondCall()));
       figures.put("go_mtls_first_cold_start_ms", round(warmed.coldStart()));
       figures.put("go_mtls_first_cold_start_unwarmed_ms", round(cold.coldStart()));
+      figures.put("go_mtls_second_cold_start_ms", round(warmed.secondColdStart()));
       figures.put("go_mtls_first_cold_start_ratio",
           round(warmed.coldStart() / (double) figures.get("go_mtls_cold_start_ms")));
     }

@@ -37,9 +37,10 @@ final class ChildJvms {
 
   /**
    * Medians over fresh JVMs, in ms: a first call without the plugin's own start (launch to
-   * handshake), the call after it, and the whole first start (unregistered to first answer).
+   * handshake), the call after it, the whole first start (unregistered to first answer) and the
+   * same JVM's second start.
    */
-  record FirstCalls(double firstCall, double secondCall, double coldStart) {}
+  record FirstCalls(double firstCall, double secondCall, double coldStart, double secondColdStart) {}
 
   /** {@link FirstCall} in {@code runs} fresh JVMs with the worker's JVM options. */
   static FirstCalls firstCallMillis(Path plugins, String id, boolean warm, int runs)
@@ -47,9 +48,11 @@ final class ChildJvms {
     double[] first = new double[runs];
     double[] second = new double[runs];
     double[] start = new double[runs];
+    double[] secondStart = new double[runs];
     for (int i = 0; i < runs; i++) {
+      // As scripts/runner starts a worker: the full JIT (C1 alone is for its one-shot commands).
       List<String> command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED",
-          "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+          "-XX:+UseSerialGC"));
       if (Runtime.version().feature() >= 23) {
         command.add("--sun-misc-unsafe-memory-access=allow");
       }
@@ -59,8 +62,9 @@ final class ChildJvms {
       first[i] = Double.parseDouble(figures[0]);
       second[i] = Double.parseDouble(figures[1]);
       start[i] = Double.parseDouble(figures[2]);
+      secondStart[i] = Double.parseDouble(figures[3]);
     }
-    return new FirstCalls(median(first), median(second), median(start));
+    return new FirstCalls(median(first), median(second), median(start), median(secondStart));
   }
 
   private static String firstLine(List<String> command) throws IOException, InterruptedException {

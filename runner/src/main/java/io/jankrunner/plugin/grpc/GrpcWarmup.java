@@ -39,9 +39,11 @@ import org.slf4j.LoggerFactory;
  * call, on a daemon thread, so nothing waits for it.
  *
  * <p>Then one mutual-TLS health check over a second throwaway server, set up as an auto-mTLS
- * plugin is (ephemeral certificates both ways, the server's P-521 like go-plugin's, the client pinned to the server's, the JDK
- * provider): the first TLS handshake in a JVM initialises the JDK's TLS stack, its EC code and
- * Netty's SSL handler, which otherwise lands on the first {@code auto_mtls} cold start.
+ * plugin is (a throwaway P-521 server certificate like go-plugin's, the client presenting the
+ * worker's own host identity, pinned to the server's, the JDK provider): the first TLS handshake
+ * in a JVM initialises the JDK's TLS stack, its EC code and Netty's SSL handler, and this one
+ * also makes the worker's host certificate and key managers ({@link AutoMtls.HostIdentity}),
+ * all of which otherwise land on the first {@code auto_mtls} cold start.
  */
 public final class GrpcWarmup {
 
@@ -106,19 +108,20 @@ public final class GrpcWarmup {
   static void warmTls(Path socketPath, EventLoopGroup loop) throws IOException {
     // The server's certificate as go-plugin makes a plugin's (P-521, SHA-512), ours as AutoMtls does.
     EphemeralCertificate serverCert = EphemeralCertificate.generate("secp521r1", "SHA512withECDSA");
-    EphemeralCertificate clientCert = EphemeralCertificate.generate();
+    // The worker's own identity: made here, in the background, rather than on the first start.
+    AutoMtls.HostIdentity host = AutoMtls.HostIdentity.worker();
     DomainSocketAddress socket = new DomainSocketAddress(socketPath.toString());
     Server server = NettyServerBuilder.forAddress(socket).channelType(EpollServerDomainSocketChannel.class)
         .bossEventLoopGroup(loop).workerEventLoopGroup(loop).directExecutor()
         .sslContext(GrpcSslContexts.configure(
                 SslContextBuilder.forServer(serverCert.privateKey(), serverCert.certificate()), SslProvider.JDK)
-            .trustManager(clientCert.certificate()).clientAuth(ClientAuth.REQUIRE).build())
+            .trustManager(host.certificate()).clientAuth(ClientAuth.REQUIRE).build())
         .addService(new Echo()).build().start();
     ManagedChannel channel = null;
     try {
       channel = NettyChannelBuilder.forAddress(socket).channelType(EpollDomainSocketChannel.class)
           .eventLoopGroup(loop).overrideAuthority(EphemeralCertificate.HOST_NAME)
-          .sslContext(AutoMtls.pinnedContext(serverCert.certificate(), clientCert)).directExecutor().build();
+          .sslContext(AutoMtls.pinnedContext(serverCert.certificate(), host)).directExecutor().build();
       PluginServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
           .healthCheck(HealthCheckRequest.getDefaultInstance());
     } finally {

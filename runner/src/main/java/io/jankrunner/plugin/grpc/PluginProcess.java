@@ -57,6 +57,7 @@ public final class PluginProcess implements InstanceHandle {
     // Every step after the spawn fails as a PluginStartException; this is the one place a failed
     // start ends its process.
     try {
+      mtls.ifPresent(AutoMtls::prepare); // while the plugin starts up: the TLS context is ready for its handshake
       Handshake handshake = process.awaitHandshake(manifest.startTimeout());
       Optional<SslContext> tls = mtls.isPresent() ? Optional.of(clientTls(mtls.get(), handshake, process))
           : Optional.empty();
