@@ -314,13 +314,15 @@ public final class PluginGuards {
   }
 
   /**
-   * Retriable: the process could not be started (nothing ran), or it was unreachable and the
-   * method is idempotent (it may have run). Plugin errors and timeouts are final.
+   * Retriable: the process could not be started (nothing ran) for a reason a new start may not
+   * meet again, or it was unreachable and the method is idempotent (it may have run). Plugin
+   * errors, timeouts and a binary that cannot be executed ({@link PluginStartException#permanent()})
+   * are final.
    */
   static boolean isRetriable(Throwable failure, boolean idempotent) {
     Throwable error = RunnerException.unwrap(failure);
-    if (error instanceof PluginStartException) {
-      return true;
+    if (error instanceof PluginStartException start) {
+      return !start.permanent();
     }
     return idempotent && error instanceof RunnerException runner && runner.code() == ErrorCode.PLUGIN_UNAVAILABLE;
   }

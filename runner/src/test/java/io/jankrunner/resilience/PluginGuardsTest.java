@@ -10,6 +10,7 @@ import io.github.resilience4j.retry.RetryConfig;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.plugin.api.PluginCallException;
+import io.jankrunner.plugin.api.PluginStartException;
 import io.jankrunner.plugin.manifest.MethodSchemas;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.plugin.manifest.PluginManifest.RunnerSettings;
@@ -179,6 +180,13 @@ class PluginGuardsTest {
       return assertInstanceOf(RunnerException.class, e.getCause());
     }
     throw new AssertionError("the call succeeded");
+  }
+
+  @Test
+  void aStartThatCannotExecuteIsNotRetriedAStartThatMayGoBetterIs() {
+    assertFalse(PluginGuards.isRetriable(new PluginStartException("p", "exec format error", null, true), true));
+    assertFalse(PluginGuards.isRetriable(new PluginStartException("p", "exec format error", null, true), false));
+    assertTrue(PluginGuards.isRetriable(new PluginStartException("p", "no handshake in time"), false));
   }
 
   @Test

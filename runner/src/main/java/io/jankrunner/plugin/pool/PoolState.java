@@ -142,7 +142,7 @@ final class PoolState {
     /** Throws what a start that failed since a waiter saw {@code failuresSeen} failed with, for that waiter. */
     void throwStartFailureSince(long failuresSeen) throws PluginStartException {
       if (startFailures > failuresSeen && lastStartFailure != null) {
-        throw new PluginStartException(id, lastStartFailure.getMessage());
+        throw new PluginStartException(id, lastStartFailure.getMessage(), null, lastStartFailure.permanent());
       }
     }
 
