@@ -63,24 +63,24 @@ class PluginUserReachTest {
 
   @Test
   void theOwnersBitsApplyToTheOwnerNotTheOthers() throws IOException {
-    mode(base, "rwx------");
-    chown(base, USER.uid(), 0);
-    assertEquals(Optional.empty(), USER.cannotEnter(base));
-
-    mode(base, "rw----rwx");
-    Optional<String> refused = USER.cannotEnter(base);
-    assertTrue(refused.orElseThrow().contains("fix: chmod u+x " + base), refused.orElseThrow());
+    assertOnlyTheClassesBitsCount(USER.uid(), 0, "rwx------", "rw----rwx", "u");
   }
 
   @Test
   void theGroupsBitsApplyToTheGroupNotTheOthers() throws IOException {
-    chown(base, 0, USER.gid());
-    mode(base, "rwx--x---");
+    assertOnlyTheClassesBitsCount(0, USER.gid(), "rwx--x---", "rwx-----x", "g");
+  }
+
+  /** With {@code base} owned by uid:gid, {@code passing} lets the user in, {@code failing} does not and says {@code who}+x. */
+  private void assertOnlyTheClassesBitsCount(int uid, int gid, String passing, String failing, String who)
+      throws IOException {
+    chown(base, uid, gid);
+    mode(base, passing);
     assertEquals(Optional.empty(), USER.cannotEnter(base));
 
-    mode(base, "rwx-----x");
+    mode(base, failing);
     Optional<String> refused = USER.cannotEnter(base);
-    assertTrue(refused.orElseThrow().contains("fix: chmod g+x " + base), refused.orElseThrow());
+    assertTrue(refused.orElseThrow().contains("fix: chmod " + who + "+x " + base), refused.orElseThrow());
   }
 
   @Test
