@@ -128,7 +128,7 @@ public final class PluginManager implements AutoCloseable {
         infos.add(live.get().info());
         seen.add(live.get().id());
       } else {
-        infos.add(info(plugin));
+        infos.add(info(reachable(plugin)));
       }
     }
     registered.values().stream().filter(pool -> !seen.contains(pool.id())).map(PluginPool::info).forEach(infos::add);
@@ -142,7 +142,7 @@ public final class PluginManager implements AutoCloseable {
       return Optional.of(pool.info());
     }
     return discovery.scan().stream().filter(plugin -> plugin.id().filter(id::equals).isPresent())
-        .findFirst().map(PluginManager::info);
+        .findFirst().map(this::reachable).map(PluginManager::info);
   }
 
   /**
@@ -168,6 +168,11 @@ public final class PluginManager implements AutoCloseable {
     if (plugin.availability() != Availability.AVAILABLE) {
       throw new PluginNotFoundException(id, "plugin " + id + " cannot be registered: "
           + plugin.reason().orElse(plugin.availability().jsonName()));
+    }
+    // Certain before any start: refused now rather than found by every start failing into quarantine.
+    Optional<String> unreachable = isolation.startRefusal(id, plugin.binary().orElseThrow());
+    if (unreachable.isPresent()) {
+      throw new RunnerException(ErrorCode.INVALID_COMMAND, id, "cannot register " + id + ": " + unreachable.get());
     }
     List<String> clamped = new ArrayList<>();
     PluginManifest manifest = config.limits().apply(plugin.manifest().orElseThrow(), clamped);
@@ -414,6 +419,20 @@ public final class PluginManager implements AutoCloseable {
     if (closed) {
       throw new RunnerException(ErrorCode.INTERNAL, null, "the plugin manager is shut down");
     }
+  }
+
+  /**
+   * {@code plugin}, or it as incomplete when no instance of it could start here whatever is
+   * retried (its user cannot reach it, say): what {@link #register} would refuse, shown by list.
+   */
+  private DiscoveredPlugin reachable(DiscoveredPlugin plugin) {
+    Optional<Path> path = switch (plugin.availability()) {
+      case AVAILABLE -> plugin.binary();
+      case SOURCE_ONLY -> Optional.of(plugin.directory());
+      case INCOMPLETE -> Optional.empty();
+    };
+    return path.flatMap(p -> isolation.startRefusal(plugin.id().orElseThrow(), p)).map(plugin::incomplete)
+        .orElse(plugin);
   }
 
   private static PluginInfo info(DiscoveredPlugin plugin) {

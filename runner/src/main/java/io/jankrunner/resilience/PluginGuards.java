@@ -257,9 +257,7 @@ public final class PluginGuards {
     String id = manifest.id();
     // As many calls as the plugin's pool can take at its largest: max_concurrency per instance,
     // max_instances instances; any fewer and calls could never fill one instance and scale out.
-    int capacity = Math.multiplyExact(manifest.runner().maxConcurrency(), Math.max(1, manifest.runner().maxInstances()));
-    BulkheadConfig bulkheadConfig = BulkheadConfig.custom().maxConcurrentCalls(capacity)
-        .maxWaitDuration(Duration.ZERO).build(); // never waits itself: PermitWaits does, off the caller's thread
+    BulkheadConfig bulkheadConfig = bulkheadConfig(manifest);
     Bulkhead bulkhead = bulkheads.bulkhead(id, () -> bulkheadConfig);
     if (!sameBulkhead(bulkhead.getBulkheadConfig(), bulkheadConfig)) {
       bulkhead.changeConfig(bulkheadConfig); // re-registered with another max_concurrency
@@ -271,17 +269,33 @@ public final class PluginGuards {
     return new Bundle(manifest, bulkhead, breakers.circuitBreaker(id), idempotent, once, waits);
   }
 
+  /**
+   * The bulkhead {@code manifest} asks for. Built from it at every registration; what the
+   * builders refuse, plugin.json's parser refuses first, with the field ({@code PluginGuardsTest}
+   * holds the two together).
+   */
+  static BulkheadConfig bulkheadConfig(PluginManifest manifest) {
+    int capacity = Math.multiplyExact(manifest.runner().maxConcurrency(), Math.max(1, manifest.runner().maxInstances()));
+    return BulkheadConfig.custom().maxConcurrentCalls(capacity)
+        .maxWaitDuration(Duration.ZERO).build(); // never waits itself: PermitWaits does, off the caller's thread
+  }
+
+  /** The retry {@code manifest} asks for, for idempotent methods or the others; see {@link #bulkheadConfig}. */
+  static RetryConfig retryConfig(PluginManifest manifest, boolean idempotent) {
+    return RetryConfig.custom()
+        .maxAttempts(manifest.runner().retry().maxAttempts())
+        .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(manifest.runner().retry().backoff(), 2.0, 0.5))
+        .retryOnException(error -> isRetriable(error, idempotent))
+        .build();
+  }
+
   private static boolean sameBulkhead(BulkheadConfig a, BulkheadConfig b) {
     return a.getMaxConcurrentCalls() == b.getMaxConcurrentCalls() && a.getMaxWaitDuration().equals(b.getMaxWaitDuration());
   }
 
   private Retry retry(PluginManifest manifest, boolean idempotent, Retry previous) {
     String name = manifest.id() + "#" + (idempotent ? "idempotent" : "once");
-    RetryConfig config = RetryConfig.custom()
-        .maxAttempts(manifest.runner().retry().maxAttempts())
-        .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(manifest.runner().retry().backoff(), 2.0, 0.5))
-        .retryOnException(error -> isRetriable(error, idempotent))
-        .build();
+    RetryConfig config = retryConfig(manifest, idempotent);
     if (previous != null) {
       retries.remove(name); // the policy may have changed with the new manifest
     }
@@ -300,13 +314,15 @@ public final class PluginGuards {
   }
 
   /**
-   * Retriable: the process could not be started (nothing ran), or it was unreachable and the
-   * method is idempotent (it may have run). Plugin errors and timeouts are final.
+   * Retriable: the process could not be started (nothing ran) for a reason a new start may not
+   * meet again, or it was unreachable and the method is idempotent (it may have run). Plugin
+   * errors, timeouts and a binary that cannot be executed ({@link PluginStartException#permanent()})
+   * are final.
    */
   static boolean isRetriable(Throwable failure, boolean idempotent) {
     Throwable error = RunnerException.unwrap(failure);
-    if (error instanceof PluginStartException) {
-      return true;
+    if (error instanceof PluginStartException start) {
+      return !start.permanent();
     }
     return idempotent && error instanceof RunnerException runner && runner.code() == ErrorCode.PLUGIN_UNAVAILABLE;
   }

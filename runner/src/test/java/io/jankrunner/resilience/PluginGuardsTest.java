@@ -3,14 +3,18 @@ package io.jankrunner.resilience;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.resilience4j.retry.RetryConfig;
 import io.jankrunner.ErrorCode;
 import io.jankrunner.RunnerException;
 import io.jankrunner.plugin.api.PluginCallException;
+import io.jankrunner.plugin.api.PluginStartException;
 import io.jankrunner.plugin.manifest.MethodSchemas;
 import io.jankrunner.plugin.manifest.PluginManifest;
 import io.jankrunner.plugin.manifest.PluginManifest.RunnerSettings;
+import io.jankrunner.plugin.manifest.PluginManifest.RunnerSettings.Retry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -178,10 +182,53 @@ class PluginGuardsTest {
     throw new AssertionError("the call succeeded");
   }
 
+  @Test
+  void aStartThatCannotExecuteIsNotRetriedAStartThatMayGoBetterIs() {
+    assertFalse(PluginGuards.isRetriable(new PluginStartException("p", "exec format error", null, true), true));
+    assertFalse(PluginGuards.isRetriable(new PluginStartException("p", "exec format error", null, true), false));
+    assertTrue(PluginGuards.isRetriable(new PluginStartException("p", "no handshake in time"), false));
+  }
+
+  @Test
+  void everySettingPluginJsonMayHoldBuildsTheGuards() {
+    // The parser's bounds (ManifestGuardSettingsTest) against resilience4j's builders: whatever
+    // a manifest may say, the guards are built from it, never an INTERNAL at the first call.
+    for (int concurrency : new int[] {1, RunnerSettings.MAX_CONCURRENCY_LIMIT}) {
+      for (int instances : new int[] {1, RunnerSettings.MAX_INSTANCES_LIMIT}) {
+        assertEquals(concurrency * instances, PluginGuards.bulkheadConfig(manifest("com.example.b", concurrency,
+            instances, List.of())).getMaxConcurrentCalls());
+      }
+    }
+    for (int attempts : new int[] {Retry.MIN_ATTEMPTS, Retry.MAX_ATTEMPTS}) {
+      for (Duration backoff : List.of(Retry.MIN_BACKOFF, Retry.MAX_BACKOFF)) {
+        PluginManifest manifest = manifest("com.example.r", 1, 1, List.of(), new Retry(attempts, backoff));
+        for (boolean idempotent : new boolean[] {true, false}) {
+          RetryConfig config = PluginGuards.retryConfig(manifest, idempotent);
+          assertEquals(attempts, config.getMaxAttempts());
+          assertTrue(config.getIntervalBiFunction().apply(1, null) >= 1, "a wait of at least 1 ms");
+        }
+      }
+    }
+  }
+
+  @Test
+  void resilience4jRefusesWhatIsJustOutsideTheParsersBounds() {
+    // Why the parser refuses these: the builders would throw at the plugin's first call.
+    assertThrows(IllegalArgumentException.class, () -> PluginGuards.retryConfig(manifest("com.example.z", 1, 1,
+        List.of(), new Retry(1, Retry.MIN_BACKOFF.minusMillis(1))), false));
+    assertThrows(IllegalArgumentException.class, () -> PluginGuards.retryConfig(manifest("com.example.z", 1, 1,
+        List.of(), new Retry(Retry.MIN_ATTEMPTS - 1, Retry.MIN_BACKOFF)), false));
+  }
+
   private static PluginManifest manifest(String id, int maxConcurrency, int maxInstances, List<String> idempotent) {
+    return manifest(id, maxConcurrency, maxInstances, idempotent, new Retry(3, Duration.ofMillis(20)));
+  }
+
+  private static PluginManifest manifest(String id, int maxConcurrency, int maxInstances, List<String> idempotent,
+                                         Retry retry) {
     RunnerSettings runner = new RunnerSettings(Optional.empty(), maxConcurrency, 0, maxInstances,
         RunnerSettings.DEFAULT_IDLE_TTL, java.util.OptionalLong.empty(), java.util.OptionalInt.empty(), List.of(),
-        Optional.empty(), new RunnerSettings.Retry(3, Duration.ofMillis(20)), idempotent,
+        Optional.empty(), retry, idempotent,
         java.util.OptionalInt.empty(), RunnerSettings.Lifecycle.DEFAULT, MethodSchemas.NONE);
     return new PluginManifest(id, id, "1.0.0", "", "", "", PluginManifest.PluginType.HANDLER, "./bin/plugin", false,
         PluginManifest.DEFAULT_START_TIMEOUT, PluginManifest.DEFAULT_MIN_PORT, PluginManifest.DEFAULT_MAX_PORT, false,

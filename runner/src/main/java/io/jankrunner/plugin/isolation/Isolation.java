@@ -149,14 +149,9 @@ public final class Isolation {
     }
     Optional<NetworkNamespaces> ownNetwork = network(manifest);
     Optional<PluginUser> user = userFor(id);
-    Optional<String> unreachable = user.flatMap(u -> u.cannotRun(binary));
+    Optional<String> unreachable = user.flatMap(u -> u.cannotRun(binary)).or(() -> tempParentUnreachable(user));
     if (unreachable.isPresent()) {
-      throw new PluginStartException(id, unreachable.get() + ": make the plugins dir readable by that user"
-          + " (e.g. chmod o+rx on it and its parents) or set another plugin user");
-    }
-    Optional<String> tempUnreachable = tempParentUnreachable(user);
-    if (tempUnreachable.isPresent()) {
-      throw new PluginStartException(id, tempUnreachable.get());
+      throw new PluginStartException(id, unreachable.get());
     }
     PluginManifest.RunnerSettings runner = manifest.runner();
     long memoryMb = limits.memoryMb(runner.memoryMb());
@@ -182,6 +177,29 @@ public final class Isolation {
             : OptionalInt.of(maxProcesses),
         OptionalLong.of(limits.fileSizeMb()), OptionalInt.of(limits.openFiles()));
     return new Sandbox(cgroup, user, temp, rlimits, ownNetwork);
+  }
+
+  /**
+   * Why no instance of plugin {@code pluginId} could start from {@code path} on this worker,
+   * whatever is retried: the plugin user setting cannot be honoured, no uid is left for it, or
+   * its user may not reach {@code path} (the binary, or for a plugin not built yet its directory)
+   * or the temp dir's parent. Checked at registration and by {@code plugins list}, so a problem
+   * certain before any start is not found by starting; no uid is handed out by it.
+   *
+   * @return the reason with the fix, empty when nothing stands in the way
+   */
+  public Optional<String> startRefusal(String pluginId, Path path) {
+    if (userError.isPresent()) {
+      return userError;
+    }
+    Optional<PluginUser> user;
+    try {
+      user = users.wouldRun(pluginId);
+    } catch (IllegalStateException e) {
+      return Optional.of(e.getMessage());
+    }
+    return user.flatMap(u -> Files.isDirectory(path) ? u.cannotEnter(path) : u.cannotRun(path))
+        .or(() -> tempParentUnreachable(user));
   }
 
   /**
@@ -254,7 +272,7 @@ public final class Isolation {
     }
     Optional<String> refused = user.flatMap(u -> u.cannotBuildIn(pluginDir));
     if (refused.isPresent()) {
-      throw new IllegalStateException(refused.get() + ": builds run as the plugin user, in the plugin's own "
+      throw new IllegalStateException(refused.get() + "; builds run as the plugin user, in the plugin's own "
           + "directory only; make it writable by that user (e.g. chown -R " + user.get().uid() + ":"
           + user.get().gid() + " " + pluginDir + ") or build it before deploying");
     }
@@ -277,8 +295,8 @@ public final class Isolation {
   /** Why the plugin user could not reach its temp dir (a state dir under a parent it may not enter); empty if it can. */
   private Optional<String> tempParentUnreachable(Optional<PluginUser> user) {
     return user.flatMap(u -> u.cannotEnter(tempParent))
-        .map(problem -> problem + ": the plugin's temp dir goes under " + tempParent + " (in the state dir, --state-dir),"
-            + " so every parent of it must let that user pass (chmod o+x)");
+        .map(problem -> problem + " (the plugin's temp dir goes under " + tempParent + ", in the state dir, --state-dir,"
+            + " so every parent of it must let that user pass)");
   }
 
   /** A directory only the plugin's user may use, under one the plugin user may enter but not list. */

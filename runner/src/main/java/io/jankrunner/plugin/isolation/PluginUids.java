@@ -60,6 +60,20 @@ final class PluginUids {
    * @throws IllegalStateException when every uid of the range is taken
    */
   synchronized PluginUser forPlugin(String pluginId) {
+    PluginUser user = wouldGet(pluginId);
+    if (byPlugin.putIfAbsent(pluginId, user) == null) {
+      taken.add(user.uid());
+    }
+    return user;
+  }
+
+  /**
+   * The user {@code pluginId} has, or would get if it started now, without taking a uid: for
+   * checks made before a plugin is registered (a plugins list must not use up the range).
+   *
+   * @throws IllegalStateException when every uid of the range is taken
+   */
+  synchronized PluginUser wouldGet(String pluginId) {
     PluginUser known = byPlugin.get(pluginId);
     if (known != null) {
       return known;
@@ -68,10 +82,7 @@ final class PluginUids {
     for (int i = 0; i < range.size(); i++) {
       int uid = range.first() + (start + i) % range.size();
       if (!taken.contains(uid) && !reserved.contains(uid)) {
-        taken.add(uid);
-        PluginUser user = new PluginUser("dynamic-" + uid, uid, uid);
-        byPlugin.put(pluginId, user);
-        return user;
+        return new PluginUser("dynamic-" + uid, uid, uid);
       }
     }
     throw new IllegalStateException("no free uid left for plugin " + pluginId + ": all of the plugin uid range "

@@ -4,10 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * An unprivileged user a plugin process runs as when the worker is root, so that a plugin
@@ -84,7 +83,8 @@ record PluginUser(String name, int uid, int gid) {
 
   /**
    * Why this user could not run {@code binary}: a directory on the way it may not enter, or the
-   * file it may not read and execute. Empty when it can.
+   * file it may not read and execute (read too: a script is read by its interpreter as this
+   * user). Empty when it can. The reason names the path, its mode and owner, and the fix.
    */
   Optional<String> cannotRun(Path binary) {
     Path real;
@@ -97,19 +97,19 @@ record PluginUser(String name, int uid, int gid) {
     if (unreachable.isPresent()) {
       return unreachable;
     }
-    boolean readable = allowed(real, PosixFilePermission.OWNER_READ, PosixFilePermission.GROUP_READ,
-        PosixFilePermission.OTHERS_READ);
-    boolean executable = allowed(real, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
-        PosixFilePermission.OTHERS_EXECUTE);
-    return readable && executable ? Optional.empty() : Optional.of(describe(real) + " may not be read and run");
+    return refused(real, Access.READ_EXECUTE).map(fix -> describe(real) + " may not be read and run: " + fix);
   }
 
-  /** Why this user could not enter {@code dir}: it or a directory on the way it may not pass. Empty when it can. */
+  /**
+   * Why this user could not enter {@code dir}: it or a directory on the way it may not pass
+   * (search permission, x, on every one). Empty when it can.
+   */
   Optional<String> cannotEnter(Path dir) {
     for (Path on = dir.toAbsolutePath(); on != null; on = on.getParent()) {
-      if (!allowed(on, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
-          PosixFilePermission.OTHERS_EXECUTE)) {
-        return Optional.of(describe(on) + " may not be entered");
+      Path directory = on;
+      Optional<String> refused = refused(directory, Access.SEARCH);
+      if (refused.isPresent()) {
+        return Optional.of(describe(directory) + " may not be entered: " + refused.get());
       }
     }
     return Optional.empty();
@@ -124,23 +124,56 @@ record PluginUser(String name, int uid, int gid) {
     if (unreachable.isPresent()) {
       return unreachable;
     }
-    boolean writable = allowed(dir, PosixFilePermission.OWNER_WRITE, PosixFilePermission.GROUP_WRITE,
-        PosixFilePermission.OTHERS_WRITE);
-    return writable ? Optional.empty() : Optional.of(describe(dir) + " may not be written");
+    return refused(dir, Access.WRITE).map(fix -> describe(dir) + " may not be written: " + fix);
   }
 
-  private boolean allowed(Path path, PosixFilePermission owner, PosixFilePermission group, PosixFilePermission other) {
-    try {
-      Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
-      int fileUid = (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-      int fileGid = (Integer) Files.getAttribute(path, "unix:gid", LinkOption.NOFOLLOW_LINKS);
-      if (fileUid == uid) {
-        return permissions.contains(owner);
-      }
-      return fileGid == gid ? permissions.contains(group) : permissions.contains(other);
-    } catch (IOException | RuntimeException e) {
-      return false;
+  /** The permission bits this user needs on a path, as chmod's letters. */
+  private enum Access {
+    SEARCH("x"), READ_EXECUTE("rx"), WRITE("w");
+
+    final String letters;
+
+    Access(String letters) {
+      this.letters = letters;
     }
+
+    boolean grantedBy(int bits) {
+      return switch (this) {
+        case SEARCH -> (bits & 1) != 0;
+        case READ_EXECUTE -> (bits & 5) == 5;
+        case WRITE -> (bits & 2) != 0;
+      };
+    }
+  }
+
+  /**
+   * Empty when this user has {@code access} to {@code path} (the owner's, group's or others'
+   * bits, whichever apply to it: plugins run with no supplementary groups), else what the path
+   * is (mode, owner) and the fix. Computed from the file's attributes, no process spawned.
+   */
+  private Optional<String> refused(Path path, Access access) {
+    int mode;
+    int fileUid;
+    int fileGid;
+    try {
+      Map<String, Object> unix = Files.readAttributes(path, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+      mode = (Integer) unix.get("mode");
+      fileUid = (Integer) unix.get("uid");
+      fileGid = (Integer) unix.get("gid");
+    } catch (IOException | RuntimeException e) {
+      return Optional.of("its permissions cannot be read (" + e.getMessage() + ")");
+    }
+    int bits = fileUid == uid ? mode >> 6 : fileGid == gid ? mode >> 3 : mode;
+    if (access.grantedBy(bits & 7)) {
+      return Optional.empty();
+    }
+    String is = String.format("it is mode %04o, owner %d:%d", mode & 07777, fileUid, fileGid);
+    String who = fileUid == uid ? "u" : fileGid == gid ? "g" : "o";
+    String fix = "chmod " + who + "+" + access.letters + " " + path;
+    if (who.equals("o")) {
+      fix += " (or hand it to the plugin user: chown " + uid + ":" + gid + " " + path + ")";
+    }
+    return Optional.of(is + "; fix: " + fix + ", or set another plugin user");
   }
 
   private String describe(Path path) {

@@ -64,6 +64,11 @@ final class PluginUsers {
     return uids.isPresent() ? Optional.of(uids.get().forPlugin(pluginId)) : shared;
   }
 
+  /** {@link #forPlugin}, without handing out a uid. */
+  Optional<PluginUser> wouldRun(String pluginId) {
+    return uids.isPresent() ? Optional.of(uids.get().wouldGet(pluginId)) : shared;
+  }
+
   /** For the isolation log line. */
   String description() {
     return description;

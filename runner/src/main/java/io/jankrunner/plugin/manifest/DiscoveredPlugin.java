@@ -44,7 +44,8 @@ public record DiscoveredPlugin(Path directory, Optional<PluginManifest> manifest
     return PluginPaths.buildScript(directory);
   }
 
-  DiscoveredPlugin incomplete(String why) {
+  /** This plugin as {@link Availability#INCOMPLETE}, for {@code why}. */
+  public DiscoveredPlugin incomplete(String why) {
     return new DiscoveredPlugin(directory, manifest, Availability.INCOMPLETE, Optional.empty(), Optional.of(why),
         declaredId);
   }

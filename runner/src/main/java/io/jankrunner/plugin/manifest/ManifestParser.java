@@ -26,6 +26,9 @@ final class ManifestParser {
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
   private static final Duration MAX_START_TIMEOUT = Duration.ofMinutes(5);
+  /** How fields inside {@code runner} and {@code runner.retry} are named in errors. */
+  private static final String RUNNER = "runner.";
+  private static final String RETRY = "runner.retry.";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -117,24 +120,26 @@ final class ManifestParser {
     }
     RunnerSettings defaults = RunnerSettings.DEFAULT;
     Optional<Duration> timeout = node.has("timeout_ms")
-        ? Optional.of(Duration.ofMillis(longField(node, "timeout_ms", 0, 1, Duration.ofHours(24).toMillis())))
+        ? Optional.of(Duration.ofMillis(longField(node, RUNNER, "timeout_ms", 0, 1, Duration.ofHours(24).toMillis())))
         : Optional.empty();
-    int maxConcurrency = intField(node, "max_concurrency", defaults.maxConcurrency(), 1, 10_000);
-    int minInstances = intField(node, "min_instances", defaults.minInstances(), 0, 64);
-    int maxInstances = intField(node, "max_instances", Math.max(defaults.maxInstances(), minInstances), 1, 64);
+    int maxConcurrency = intField(node, RUNNER, "max_concurrency", defaults.maxConcurrency(), 1,
+        RunnerSettings.MAX_CONCURRENCY_LIMIT);
+    int minInstances = intField(node, RUNNER, "min_instances", defaults.minInstances(), 0, RunnerSettings.MAX_INSTANCES_LIMIT);
+    int maxInstances = intField(node, RUNNER, "max_instances", Math.max(defaults.maxInstances(), minInstances), 1,
+        RunnerSettings.MAX_INSTANCES_LIMIT);
     if (minInstances > maxInstances) {
       throw new InvalidManifestException("runner.min_instances " + minInstances + " is above runner.max_instances "
           + maxInstances);
     }
-    Duration idleTtl = Duration.ofMillis(longField(node, "idle_ttl_ms", defaults.idleTtl().toMillis(), 0,
+    Duration idleTtl = Duration.ofMillis(longField(node, RUNNER, "idle_ttl_ms", defaults.idleTtl().toMillis(), 0,
         Duration.ofDays(7).toMillis()));
     OptionalLong memoryMb = node.has("memory_mb")
-        ? OptionalLong.of(longField(node, "memory_mb", 0, 16, 1L << 20)) : OptionalLong.empty();
+        ? OptionalLong.of(longField(node, RUNNER, "memory_mb", 0, 16, 1L << 20)) : OptionalLong.empty();
     OptionalInt maxProcesses = node.has("max_processes")
-        ? OptionalInt.of(intField(node, "max_processes", 0, 1, 1 << 20)) : OptionalInt.empty();
+        ? OptionalInt.of(intField(node, RUNNER, "max_processes", 0, 1, 1 << 20)) : OptionalInt.empty();
     // Thousandths of a CPU: 500 is half a core, 2000 two cores.
     OptionalInt cpuMillis = node.has("cpu_millis")
-        ? OptionalInt.of(intField(node, "cpu_millis", 0, 10, 1024 * 1000)) : OptionalInt.empty();
+        ? OptionalInt.of(intField(node, RUNNER, "cpu_millis", 0, 10, 1024 * 1000)) : OptionalInt.empty();
     List<String> env = stringList(node, "env");
     for (String name : env) {
       if (!ENV_NAME.matcher(name).matches()) {
@@ -151,8 +156,13 @@ final class ManifestParser {
       if (!retryNode.isObject()) {
         throw new InvalidManifestException("runner.retry must be an object");
       }
-      retry = new Retry(intField(retryNode, "max_attempts", retry.maxAttempts(), 1, 20),
-          Duration.ofMillis(longField(retryNode, "backoff_ms", retry.backoff().toMillis(), 0, 60_000)));
+      // resilience4j builds the retry from these at the plugin's first call, and refuses fewer than
+      // one attempt or a wait under 1 ms then (every call INTERNAL): refused here, with the field.
+      retry = new Retry(intField(retryNode, RETRY, "max_attempts", retry.maxAttempts(), Retry.MIN_ATTEMPTS, Retry.MAX_ATTEMPTS,
+          "attempts in all, the first included: 1 for no retry"),
+          Duration.ofMillis(longField(retryNode, RETRY, "backoff_ms", retry.backoff().toMillis(),
+              Retry.MIN_BACKOFF.toMillis(), Retry.MAX_BACKOFF.toMillis(),
+              "the wait before the first retry, at least 1 ms; for no retry set max_attempts 1")));
     }
     return new RunnerSettings(timeout, maxConcurrency, minInstances, maxInstances, idleTtl, memoryMb, maxProcesses,
         env, sha256.map(s -> s.toLowerCase(Locale.ROOT)), retry, stringList(node, "idempotent_methods"), cpuMillis,
@@ -176,7 +186,7 @@ final class ManifestParser {
   private static Lifecycle lifecycle(JsonNode node) throws InvalidManifestException {
     long day = Duration.ofDays(1).toMillis();
     OptionalInt crashLimit = node.has("crash_limit")
-        ? OptionalInt.of(intField(node, "crash_limit", 0, 0, 10_000)) : OptionalInt.empty();
+        ? OptionalInt.of(intField(node, RUNNER, "crash_limit", 0, 0, 10_000)) : OptionalInt.empty();
     Lifecycle lifecycle = new Lifecycle(crashLimit, millis(node, "crash_window_ms", 1, day),
         millis(node, "quarantine_ms", 0, day), millis(node, "backoff_initial_ms", 0, day),
         millis(node, "backoff_max_ms", 0, day));
@@ -189,7 +199,8 @@ final class ManifestParser {
 
   private static Optional<Duration> millis(JsonNode node, String field, long min, long max)
       throws InvalidManifestException {
-    return node.has(field) ? Optional.of(Duration.ofMillis(longField(node, field, 0, min, max))) : Optional.empty();
+    return node.has(field) ? Optional.of(Duration.ofMillis(longField(node, RUNNER, field, 0, min, max, null)))
+        : Optional.empty();
   }
 
   private static String requiredText(JsonNode node, String field) throws InvalidManifestException {
@@ -227,21 +238,47 @@ final class ManifestParser {
 
   private static int intField(JsonNode node, String field, int fallback, int min, int max)
       throws InvalidManifestException {
-    return (int) longField(node, field, fallback, min, max);
+    return (int) longField(node, "", field, fallback, min, max, null);
+  }
+
+  private static int intField(JsonNode node, String prefix, String field, int fallback, int min, int max)
+      throws InvalidManifestException {
+    return (int) longField(node, prefix, field, fallback, min, max, null);
+  }
+
+  private static int intField(JsonNode node, String prefix, String field, int fallback, int min, int max, String hint)
+      throws InvalidManifestException {
+    return (int) longField(node, prefix, field, fallback, min, max, hint);
   }
 
   private static long longField(JsonNode node, String field, long fallback, long min, long max)
       throws InvalidManifestException {
+    return longField(node, "", field, fallback, min, max, null);
+  }
+
+  private static long longField(JsonNode node, String prefix, String field, long fallback, long min, long max)
+      throws InvalidManifestException {
+    return longField(node, prefix, field, fallback, min, max, null);
+  }
+
+  /**
+   * A whole number field of {@code node}, named in errors by its path ({@code prefix} + field)
+   * and, when there is one, what the value means ({@code hint}), so the reason says what to write.
+   */
+  private static long longField(JsonNode node, String prefix, String field, long fallback, long min, long max,
+                                String hint) throws InvalidManifestException {
     JsonNode value = node.get(field);
     if (value == null || value.isNull()) {
       return fallback;
     }
+    String name = "field '" + prefix + field + "'";
     if (!value.isIntegralNumber() || !value.canConvertToLong()) {
-      throw new InvalidManifestException("field '" + field + "' must be a whole number");
+      throw new InvalidManifestException(name + " must be a whole number");
     }
     long number = value.longValue();
     if (number < min || number > max) {
-      throw new InvalidManifestException("field '" + field + "' is " + number + ", expected " + min + ".." + max);
+      throw new InvalidManifestException(name + " is " + number + ", expected " + min + ".." + max
+          + (hint == null ? "" : " (" + hint + ")"));
     }
     return number;
   }

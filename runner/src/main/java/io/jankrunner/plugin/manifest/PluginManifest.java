@@ -59,10 +59,20 @@ public record PluginManifest(
     public static final int DEFAULT_MAX_CONCURRENCY = 64;
     public static final int DEFAULT_MAX_INSTANCES = 4;
     public static final Duration DEFAULT_IDLE_TTL = Duration.ofMinutes(5);
+    /** The most {@code max_concurrency} and {@code max_instances} plugin.json may ask for (the operator's ceilings are lower). */
+    public static final int MAX_CONCURRENCY_LIMIT = 10_000;
+    public static final int MAX_INSTANCES_LIMIT = 64;
 
-    /** Retry policy for retriable errors. */
+    /**
+     * Retry policy for retriable errors. The bounds are the parser's, and within what resilience4j
+     * accepts (it refuses fewer than one attempt and a wait under 1 ms).
+     */
     public record Retry(int maxAttempts, Duration backoff) {
       public static final Retry DEFAULT = new Retry(3, Duration.ofMillis(100));
+      public static final int MIN_ATTEMPTS = 1;
+      public static final int MAX_ATTEMPTS = 20;
+      public static final Duration MIN_BACKOFF = Duration.ofMillis(1);
+      public static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
     }
 
     /**

@@ -51,6 +51,18 @@ final class CrashHistory {
   }
 
   /**
+   * Records a crash that no restart can cure (a start that fails the same way every time) and
+   * quarantines now, whatever the count: until when.
+   */
+  Instant quarantineNow() {
+    Instant now = clock.instant();
+    crashes.addLast(now);
+    forgetBefore(now.minus(policy.crashWindow()));
+    quarantinedUntil = now.plus(policy.quarantine());
+    return quarantinedUntil;
+  }
+
+  /**
    * Whether the plugin is quarantined now. Once the quarantine has passed this says false, and
    * the crashes that caused it stay in the window: one more crash of the probe quarantines again.
    */

@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
  * What becomes of an instance of a {@link PluginPool} once it is launched: ready; a failed start;
  * an exit after a stop or a kill for hanging; or a crash, which fails its calls in flight at once
  * and leads to a restart after a backoff, or to quarantine after too many crashes
- * ({@link CrashHistory}). A failed start counts as a crash.
+ * ({@link CrashHistory}). A failed start counts as a crash; one that will fail the same way
+ * again ({@link PluginStartException#permanent()}) quarantines the plugin at once.
  */
 final class InstanceOutcomes {
 
@@ -60,7 +61,11 @@ final class InstanceOutcomes {
       if (!ended) {
         log.warn("[{}] could not start: {}", instance.id, failure.getMessage());
         held.startFailed(failure);
-        afterCrash(pool, held, failure.getMessage(), false);
+        if (failure.permanent()) {
+          cannotStart(pool, held);
+        } else {
+          afterCrash(pool, held, failure.getMessage(), false);
+        }
       }
       held.recompute(failure.getMessage());
       held.signalAll();
@@ -96,6 +101,19 @@ final class InstanceOutcomes {
       held.recompute(description);
       held.signalAll();
     }
+  }
+
+  /**
+   * A start that will fail the same way every time (the binary cannot be executed): quarantined
+   * now, with that reason, rather than retried with backoff until the crash limit. Its end still
+   * starts one probe, so a binary fixed meanwhile is found without a re-register.
+   */
+  private static void cannotStart(PluginPool pool, PoolState.Held held) {
+    Instant until = held.crashes().quarantineNow();
+    held.quarantined();
+    log.warn("[{}] quarantined until {}: its binary cannot be executed, so every start would fail the same way",
+        pool.id(), until);
+    PoolUpkeep.scheduleAt(pool, until);
   }
 
   /** Backoff before a restart, or quarantine after too many crashes. */

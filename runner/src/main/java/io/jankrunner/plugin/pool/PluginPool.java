@@ -181,6 +181,14 @@ public final class PluginPool {
         Optional<Lease> lease = held.awaitWhileOpen(deadline, () -> {
           Optional<Instant> quarantine = held.crashes().quarantinedUntil();
           if (quarantine.isPresent()) {
+            // Quarantined at its first failed start, because every start would fail so: said as that.
+            Optional<PluginStartException> cannotStart = held.lastStartFailure().filter(PluginStartException::permanent);
+            if (cannotStart.isPresent()) {
+              throw new PluginStartException(id(), "plugin " + id() + " cannot be started (not retried; quarantined until "
+                  + quarantine.get() + "): " + cannotStart.get().getMessage() + "; its binary cannot be executed, and "
+                  + "every start would fail the same way: give it a shebang line or build it for this machine, make it "
+                  + "executable, check the interpreter it names, then register the plugin again", null, true);
+            }
             throw new PluginCallException(ErrorCode.PLUGIN_UNAVAILABLE, id(), "plugin " + id() + " is quarantined until "
                 + quarantine.get() + " after " + held.crashes().crashesInWindow() + " crashes"
                 + held.reason().map(r -> "; last: " + r).orElse(""));

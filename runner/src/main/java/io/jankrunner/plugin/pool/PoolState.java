@@ -140,9 +140,14 @@ final class PoolState {
     }
 
     /** Throws what a start that failed since a waiter saw {@code failuresSeen} failed with, for that waiter. */
+    /** The last start's failure, until an instance is ready. */
+    Optional<PluginStartException> lastStartFailure() {
+      return Optional.ofNullable(lastStartFailure);
+    }
+
     void throwStartFailureSince(long failuresSeen) throws PluginStartException {
       if (startFailures > failuresSeen && lastStartFailure != null) {
-        throw new PluginStartException(id, lastStartFailure.getMessage());
+        throw new PluginStartException(id, lastStartFailure.getMessage(), null, lastStartFailure.permanent());
       }
     }
 

@@ -321,10 +321,12 @@ class PluginSeparationIT {
   void rootAsThePluginUserIsRefusedWithAClearMessageAndTheManagerGoesOnAnswering() throws Exception {
     try (PluginManager asRoot = new PluginManager(PluginManagerConfig.defaults(plugins)
         .withStateDir(root.resolve("state-root")).withPluginUser("0:0"), new RecordingListener())) {
-      asRoot.register(A);
-      RunnerException error = assertThrows(RunnerException.class, () -> call(asRoot, A, "echo", args()));
+      // Certain before any start: refused at register, not by the calls that would start it.
+      RunnerException error = assertThrows(RunnerException.class, () -> asRoot.register(A));
 
+      assertEquals(ErrorCode.INVALID_COMMAND, error.code());
       assertTrue(error.getMessage().contains("is root or in root's group"), error.getMessage());
+      assertFalse(asRoot.isRegistered(A));
       assertTrue(asRoot.list().stream().anyMatch(info -> info.id().equals(Optional.of(A))), "the manager still answers");
     }
     assertBothServe();

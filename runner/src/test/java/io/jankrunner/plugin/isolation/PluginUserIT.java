@@ -1,6 +1,7 @@
 package io.jankrunner.plugin.isolation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -13,6 +14,7 @@ import io.jankrunner.plugin.PluginManager;
 import io.jankrunner.plugin.PluginManagerConfig;
 import io.jankrunner.plugin.RecordingListener;
 import io.jankrunner.plugin.SandboxedPlugins;
+import io.jankrunner.plugin.api.PluginInfo;
 import io.jankrunner.plugin.TestPlugins;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,17 +78,22 @@ class PluginUserIT {
   }
 
   @Test
-  void aPluginDirTheUserCannotReachIsAClearStartFailure() throws Exception {
+  void aPluginDirTheUserCannotReachIsRefusedAtRegisterWithTheFix() throws Exception {
     Path hidden = Files.createDirectories(root.resolve("hidden"));
     Files.setPosixFilePermissions(hidden, PosixFilePermissions.fromString("rwx------"));
     TestPlugins.scriptPlugin(hidden, "script", "test.plugins.hidden", "exit 0", "");
     PluginManager hiddenManager = new PluginManager(PluginManagerConfig.defaults(hidden)
         .withStateDir(root.resolve("state2")).withPluginUser("nobody"), new RecordingListener());
     try {
-      hiddenManager.register("test.plugins.hidden");
-      RunnerException error = assertThrows(RunnerException.class,
-          () -> hiddenManager.execute("test.plugins.hidden", "echo", JSON.createObjectNode()));
-      assertTrue(error.getMessage().contains("not reachable by plugin user nobody"), error.getMessage());
+      RunnerException error = assertThrows(RunnerException.class, () -> hiddenManager.register("test.plugins.hidden"));
+      assertEquals(ErrorCode.INVALID_COMMAND, error.code());
+      assertTrue(error.getMessage().contains(hidden.toRealPath() + " (not reachable by plugin user nobody"),
+          error.getMessage());
+      assertTrue(error.getMessage().contains("fix: chmod o+x " + hidden.toRealPath()), error.getMessage());
+      assertFalse(hiddenManager.isRegistered("test.plugins.hidden"));
+      PluginInfo listed = hiddenManager.get("test.plugins.hidden").orElseThrow();
+      assertEquals("incomplete", listed.status());
+      assertTrue(listed.reason().orElseThrow().contains("fix: chmod o+x " + hidden.toRealPath()), listed.reason().get());
     } finally {
       hiddenManager.close();
     }

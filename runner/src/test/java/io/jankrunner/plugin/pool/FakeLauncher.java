@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FakeLauncher implements PluginPool.Launcher {
 
   private final List<FakeInstance> started = new CopyOnWriteArrayList<>();
-  private final Queue<String> failures = new ConcurrentLinkedQueue<>();
+  private final Queue<PluginStartException> failures = new ConcurrentLinkedQueue<>();
   private final AtomicInteger attempts = new AtomicInteger();
   private volatile CountDownLatch gate = new CountDownLatch(0);
 
@@ -28,9 +28,9 @@ final class FakeLauncher implements PluginPool.Launcher {
     } catch (InterruptedException e) {
       throw new PluginStartException(pool.id(), "interrupted while starting");
     }
-    String failure = failures.poll();
+    PluginStartException failure = failures.poll();
     if (failure != null) {
-      throw new PluginStartException(pool.id(), failure);
+      throw failure;
     }
     FakeInstance instance = new FakeInstance();
     started.add(instance);
@@ -39,7 +39,12 @@ final class FakeLauncher implements PluginPool.Launcher {
 
   /** The next start fails with {@code message}. */
   void failNextStart(String message) {
-    failures.add(message);
+    failures.add(new PluginStartException(FakePool.ID, message));
+  }
+
+  /** The next start fails with {@code message}, as a binary that cannot be executed fails: {@code permanent}. */
+  void failNextStartPermanently(String message) {
+    failures.add(new PluginStartException(FakePool.ID, message, null, true));
   }
 
   /** Starts wait (STARTING) until {@link #releaseStarts}. */
