@@ -106,10 +106,10 @@ java_plugin_launcher() {
   # JVM options for a short-lived plugin process: one GC thread, only the C1 compiler (a plugin
   # rarely runs long enough for C2 to pay off), compiling a method after 10x the usual calls (a
   # cold start otherwise spends 40 % of its CPU compiling code it runs a few times), no perf-data
-  # file; small thread stacks. The
-  # start-up cache is mapped where it was made (ArchiveRelocationMode=0, what JDKs before 20
-  # did) instead of at a random address, which costs a relocation pass over its 20-35 MiB at
-  # every start; the JVM still relocates it when that address is taken.
+  # file; small thread stacks. The start-up cache is mapped where it was made
+  # (ArchiveRelocationMode=0, what JDKs before 20 did) instead of at a random address, which
+  # costs a relocation pass over its 20-35 MiB at every start; the JVM still relocates it when
+  # that address is taken.
   jvm_options="$(jvm_flags)-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=10 -XX:-UsePerfData -Xss512k"
   jvm_options="$jvm_options -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
 
