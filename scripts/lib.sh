@@ -162,7 +162,8 @@ java_plugin_launcher() {
 dir="\$(cd "\$(dirname "\$0")/.." && pwd)"
 jar="\$dir/$jar"
 cache="\$dir/$cache"
-if [ "\$cache" -nt "\$jar" ] && [ "\$(stat -c %s-%Y "$JAVA_HOME/lib/modules" 2>/dev/null)" = "$jdk_id" ]; then
+# (No redirection here: a worker may start plugins where /dev/null cannot be opened for writing.)
+if [ "\$cache" -nt "\$jar" ] && [ "\$(stat -c %s-%Y "$JAVA_HOME/lib/modules")" = "$jdk_id" ]; then
   set -- $use_cache="\$cache" -jar "\$jar" "\$@"
 else
   set -- -jar "\$jar" "\$@"
