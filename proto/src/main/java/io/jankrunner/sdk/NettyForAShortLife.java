@@ -3,6 +3,8 @@ package io.jankrunner.sdk;
 import io.grpc.netty.shaded.io.netty.bootstrap.ServerBootstrap;
 import io.grpc.netty.shaded.io.netty.util.internal.logging.InternalLoggerFactory;
 import io.grpc.netty.shaded.io.netty.util.internal.logging.JdkLoggerFactory;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.logging.Logger;
 
 /**
@@ -14,6 +16,7 @@ final class NettyForAShortLife {
 
   /** grpc-netty-shaded relocates Netty's system properties with its classes. */
   static final String JFR_PROPERTY = "io.grpc.netty.shaded.io.netty.jfr.enabled";
+  static final String MACHINE_ID_PROPERTY = "io.grpc.netty.shaded.io.netty.machineId";
 
   // java.util.logging holds loggers weakly: the filter stays only while its logger is referenced.
   private static Logger serverBootstrapLogger;
@@ -27,6 +30,15 @@ final class NettyForAShortLife {
     // keeps them.
     if (System.getProperty(JFR_PROPERTY) == null) {
       System.setProperty(JFR_PROPERTY, "false");
+    }
+    // Netty's channel ids carry a "machine id", by default the best MAC address of the network
+    // interfaces, which it lists on the first connection. A worker starts plugins in a network
+    // namespace of their own with no such address: Netty then warns and uses random bytes. Random
+    // bytes straight away skip the listing and the warning; the ids only tell channels apart.
+    if (System.getProperty(MACHINE_ID_PROPERTY) == null) {
+      byte[] id = new byte[8];
+      ThreadLocalRandom.current().nextBytes(id);
+      System.setProperty(MACHINE_ID_PROPERTY, HexFormat.ofDelimiter(":").formatHex(id));
     }
     // Netty looks for SLF4J, Log4j 2 and Log4j (class look-ups that fail, one by one) before it
     // settles on java.util.logging, which is all a plugin jar has unless its author added SLF4J.
