@@ -118,11 +118,12 @@ java_plugin_launcher() {
   # JDK with the AOT cache (JDK 25: JEP 483/514/515, `-XX:AOTCacheOutput`) the classes are stored
   # loaded and linked, with the training run's method profiles; on an older one (JDK 21-24) it is
   # a class-data archive (AppCDS, `-XX:ArchiveClassesAtExit`). Which one this JDK makes is found
-  # by asking it, and recorded in target/NAME.startup-cache with the JDK's identity (size and
+  # by asking it which flags it has (never by a trial run with -XX:AOTCacheOutput=/dev/null: the
+  # JVM deletes the output path first, and as root that replaces /dev/null with a plain file), and recorded in target/NAME.startup-cache with the JDK's identity (size and
   # time of its lib/modules), so a JDK replaced under the same path is noticed.
   # JANK_JAVA_STARTUP_CACHE=cds makes the class-data archive on any JDK (how the fallback is tested).
   if [ "${JANK_JAVA_STARTUP_CACHE:-}" != cds ] \
-     && "$JAVA_HOME/bin/java" -XX:AOTCacheOutput=/dev/null -version >/dev/null 2>&1; then
+     && "$JAVA_HOME/bin/java" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -qw AOTCacheOutput; then
     kind=aot; cache="target/$name.aot"
   else
     kind=cds; cache="target/$name.jsa"
