@@ -163,7 +163,6 @@ java_plugin_launcher() {
 dir="\$(cd "\$(dirname "\$0")/.." && pwd)"
 jar="\$dir/$jar"
 cache="\$dir/$cache"
-# (No redirection here: a worker may start plugins where /dev/null cannot be opened for writing.)
 if [ "\$cache" -nt "\$jar" ] && [ "\$(stat -c %s-%Y "$JAVA_HOME/lib/modules")" = "$jdk_id" ]; then
   set -- $use_cache="\$cache" -jar "\$jar" "\$@"
 else
