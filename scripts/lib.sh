@@ -97,55 +97,83 @@ operator_build() {
 }
 
 # `java_plugin_launcher NAME`, run from a Java plugin's directory after its build made the shaded
-# target/NAME.jar: writes target/NAME.jsa and bin/NAME, the launcher, pinned to $JAVA_HOME
-# (plugins start with a clean environment, so a launcher cannot rely on JAVA_HOME at run time).
-# Used by plugins/hello-java and by Java plugins made with `runner plugins new --lang java`.
+# target/NAME.jar: writes a start-up cache of the plugin (target/NAME.aot or target/NAME.jsa) and
+# bin/NAME, the launcher, pinned to $JAVA_HOME (plugins start with a clean environment, so a
+# launcher cannot rely on JAVA_HOME at run time). Used by plugins/hello-java and by Java plugins
+# made with `runner plugins new --lang java`.
 java_plugin_launcher() {
-  local name=$1 jar="target/$1.jar" archive="target/$1.jsa" part jvm_options
+  local name=$1 jar="target/$1.jar" kind cache part jvm_options jdk_id record="target/$1.startup-cache"
   # JVM options for a short-lived plugin process: one GC thread, only the C1 compiler (a plugin
-  # rarely runs long enough for C2 to pay off), no perf-data file; small thread stacks.
-  jvm_options="$(jvm_flags)-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Xss512k"
+  # rarely runs long enough for C2 to pay off), compiling a method after 10x the usual calls (a
+  # cold start otherwise spends 40 % of its CPU compiling code it runs a few times), no perf-data
+  # file; small thread stacks. The start-up cache is mapped where it was made
+  # (ArchiveRelocationMode=0, what JDKs before 20 did) instead of at a random address, which
+  # costs a relocation pass over its 20-35 MiB at every start; the JVM still relocates it when
+  # that address is taken.
+  jvm_options="$(jvm_flags)-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=10 -XX:-UsePerfData -Xss512k"
+  jvm_options="$jvm_options -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
 
-  # A class-data archive of every class the plugin loads to start and to serve a call (AppCDS): a
-  # training run under -XX:ArchiveClassesAtExit (the SDK calls itself once and exits when
-  # JANK_PLUGIN_TRAINING=1). With it a cold start maps the classes instead of loading, verifying
-  # and linking them from the jar: about 4x faster. Remade whenever the jar is newer; written to a
-  # .part file and renamed, so a launcher never maps a half-written archive. The JVM checks the
-  # archive against the jar and the JDK and ignores one that does not match.
-  if [ ! -f "$archive" ] || [ "$jar" -nt "$archive" ]; then
-    rm -f "$archive"
-    part="$archive.$$.part"
+  # The start-up cache holds every class the plugin loads to start and to serve a call, made by a
+  # training run: the plugin started with JANK_PLUGIN_TRAINING=1 calls itself once and exits. On a
+  # JDK with the AOT cache (JDK 25: JEP 483/514/515, `-XX:AOTCacheOutput`) the classes are stored
+  # loaded and linked, with the training run's method profiles; on an older one (JDK 21-24) it is
+  # a class-data archive (AppCDS, `-XX:ArchiveClassesAtExit`). Which one this JDK makes is found
+  # by asking it which flags it has (never by a trial run with -XX:AOTCacheOutput=/dev/null: the
+  # JVM deletes the output path first, and as root that replaces /dev/null with a plain file), and recorded in target/NAME.startup-cache with the JDK's identity (size and
+  # time of its lib/modules), so a JDK replaced under the same path is noticed.
+  # JANK_JAVA_STARTUP_CACHE=cds makes the class-data archive on any JDK (how the fallback is tested).
+  if [ "${JANK_JAVA_STARTUP_CACHE:-}" != cds ] \
+     && "$JAVA_HOME/bin/java" -XX:+PrintFlagsFinal -version 2>/dev/null | grep -qw AOTCacheOutput; then
+    kind=aot; cache="target/$name.aot"
+  else
+    kind=cds; cache="target/$name.jsa"
+  fi
+  jdk_id=$(stat -c %s-%Y "$JAVA_HOME/lib/modules")
+  # Remade whenever the jar is newer or the JDK another; written to a .part file and renamed, so
+  # a launcher never maps a half-written cache.
+  if [ ! -f "$cache" ] || [ "$jar" -nt "$cache" ] || [ "$(cat "$record" 2>/dev/null)" != "$kind $jdk_id" ]; then
+    rm -f "target/$name.aot" "target/$name.jsa" "$record"
+    part="$cache.$$.part"
+    local training=(-XX:ArchiveClassesAtExit="$part")
+    [ "$kind" = aot ] && training=(-XX:AOTCacheOutput="$part")
     # shellcheck disable=SC2086
-    if JANK_PLUGIN=jank-plugin JANK_PLUGIN_TRAINING=1 timeout 60 "$JAVA_HOME/bin/java" $jvm_options \
-         -XX:ArchiveClassesAtExit="$part" -Xlog:disable -Xlog:all=warning:stderr -jar "$jar" >/dev/null 2>target/cds-training.log \
+    if JANK_PLUGIN=jank-plugin JANK_PLUGIN_TRAINING=1 timeout 120 "$JAVA_HOME/bin/java" $jvm_options \
+         "${training[@]}" -Xlog:disable -Xlog:all=warning:stderr -jar "$jar" >/dev/null 2>"target/$name-training.log" \
        && [ -s "$part" ]; then
-      mv -f "$part" "$archive"
-      echo "class-data archive: $archive ($(( $(stat -c %s "$archive") / 1048576 )) MiB)"
+      mv -f "$part" "$cache"
+      echo "$kind $jdk_id" > "$record"
+      echo "start-up cache ($kind): $cache ($(( $(stat -c %s "$cache") / 1048576 )) MiB)"
     else
-      rm -f "$part"
-      echo "warning: no class-data archive (training run failed, see target/cds-training.log); cold starts are slower" >&2
+      rm -f "$part" "$part.config"
+      echo "warning: no start-up cache (training run failed, see target/$name-training.log); cold starts are slower" >&2
     fi
   fi
 
+  # The launcher uses the cache only if it is newer than the jar (Maven rebuilt the jar since:
+  # rebuild the plugin to remake it) and the JDK is the one it was made with. Even then the JVM
+  # checks the cache against the jar and the JDK itself and runs without one that does not
+  # match, or that it cannot read: a stale or broken cache makes a start slower, never fail.
+  # (-Xshare:auto, the default, spelled out for the archive; the JVM refuses it beside -XX:AOTCache.)
+  local use_cache="-XX:SharedArchiveFile" share="-Xshare:auto " quiet="-Xlog:cds*=off:stderr"
+  if [ "$kind" = aot ]; then use_cache=-XX:AOTCache; share=""; quiet="$quiet -Xlog:aot*=off:stderr"; fi
   mkdir -p bin
   cat > "bin/$name" <<LAUNCHER
 #!/bin/sh
 # Generated by scripts/build.sh.
 dir="\$(cd "\$(dirname "\$0")/.." && pwd)"
 jar="\$dir/$jar"
-archive="\$dir/$archive"
-# The class-data archive made by the build, unless Maven rebuilt the jar since (the JVM would
-# reject the archive; rebuild the plugin to remake it).
-if [ "\$archive" -nt "\$jar" ]; then
-  set -- -XX:SharedArchiveFile="\$archive" -jar "\$jar" "\$@"
+cache="\$dir/$cache"
+if [ "\$cache" -nt "\$jar" ] && [ "\$(stat -c %s-%Y "$JAVA_HOME/lib/modules")" = "$jdk_id" ]; then
+  set -- $use_cache="\$cache" -jar "\$jar" "\$@"
 else
   set -- -jar "\$jar" "\$@"
 fi
 # stdout carries the go-plugin handshake: the JVM's own warnings go to stderr (by default they go
-# to stdout). cds is silenced: the JDK's base archive was made without --enable-native-access,
-# which every start would otherwise report as a harmless mismatch.
-exec "$JAVA_HOME/bin/java" $jvm_options -Xshare:auto -Xlog:disable -Xlog:all=warning:stderr \\
-  -Xlog:cds*=off:stderr "\$@"
+# to stdout). cds and aot are silenced: the JDK's base archive was made without
+# --enable-native-access, which every start would otherwise report as a harmless mismatch, and a
+# cache the JVM rejects is reported there too.
+exec "$JAVA_HOME/bin/java" $jvm_options $share-Xlog:disable -Xlog:all=warning:stderr \\
+  $quiet "\$@"
 LAUNCHER
   chmod +x "bin/$name"
 }

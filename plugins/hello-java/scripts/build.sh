@@ -22,6 +22,7 @@ else
   echo "target/hello-java.jar is up to date"
 fi
 
-# target/hello-java.jsa (a class-data archive for fast cold starts) and bin/hello-java.
+# target/hello-java.aot (JDK 25's AOT cache; target/hello-java.jsa, a class-data archive, on JDK
+# 21-24) for fast cold starts, and bin/hello-java.
 java_plugin_launcher hello-java
 echo "built $plugin_dir/bin/hello-java"

@@ -22,6 +22,7 @@ import io.jankrunner.proto.HealthCheckResponse;
 import io.jankrunner.proto.PluginServiceGrpc;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -54,6 +55,7 @@ public final class PluginServer {
   /** Serves {@code handler} until the host stops this process. Never returns normally. */
   public static void serve(PluginHandler handler) {
     PrintStream stdout = System.out;
+    NettyForAShortLife.configure();
     String cookie = System.getenv(Handshake.MAGIC_COOKIE_KEY);
     if (!Handshake.MAGIC_COOKIE_VALUE.equals(cookie)) {
       System.err.println("This binary is a jank-runner plugin. It is not meant to be run directly:"
@@ -92,8 +94,8 @@ public final class PluginServer {
   private static Running start(PluginHandler handler) throws IOException {
     Path socketDir = privateSocketDir();
     Path socket = socketDir.resolve("plugin.sock");
-    EventLoopGroup boss = new EpollEventLoopGroup(1);
-    EventLoopGroup workers = new EpollEventLoopGroup(2);
+    // One event loop thread accepts and serves: a plugin has one host, which keeps one connection.
+    EventLoopGroup loop = new EpollEventLoopGroup(1);
     ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
     HealthStatusManager health = new HealthStatusManager();
     health.setStatus(HEALTH_SERVICE, io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
@@ -112,8 +114,8 @@ public final class PluginServer {
     }
     Server server = builder
         .channelType(EpollServerDomainSocketChannel.class)
-        .bossEventLoopGroup(boss)
-        .workerEventLoopGroup(workers)
+        .bossEventLoopGroup(loop)
+        .workerEventLoopGroup(loop)
         .executor(calls)
         .addService(new Service(handler))
         .addService(health.getHealthService())
@@ -129,8 +131,7 @@ public final class PluginServer {
       } catch (InterruptedException e) {
         server.shutdownNow();
       }
-      boss.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      workers.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
       deleteQuietly(socketDir);
     }));
     Handshake handshake = Handshake.unix(socket.toString());
@@ -138,12 +139,27 @@ public final class PluginServer {
         handshake.address(), handshake.protocol(), serverCert.map(EphemeralCertificate::handshakeField)));
   }
 
-  /** A directory only this user can enter, so no other user can connect to the socket. */
-  private static Path privateSocketDir() throws IOException {
+  /**
+   * A directory only this user can enter, so no other user can connect to the socket. Named by
+   * this process's id and the clock rather than by {@link Files#createTempDirectory}, whose
+   * {@code SecureRandom} costs a cold JVM more than anything else before the handshake but the
+   * server itself: a guessable name is as safe here, because {@code mkdir} fails on any name that
+   * exists (a file, a directory or a symlink an attacker made) and a taken name is skipped.
+   */
+  static Path privateSocketDir() throws IOException {
     String base = System.getenv(Handshake.UNIX_SOCKET_DIR_ENV);
     Path parent = base != null && !base.isBlank() ? Path.of(base) : Path.of(System.getProperty("java.io.tmpdir"));
-    return Files.createTempDirectory(parent, "plugin",
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    var ownerOnly = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+    long pid = ProcessHandle.current().pid();
+    FileAlreadyExistsException taken = null;
+    for (int attempt = 0; attempt < 100; attempt++) {
+      try {
+        return Files.createDirectory(parent.resolve("plugin" + pid + "-" + Long.toHexString(System.nanoTime())), ownerOnly);
+      } catch (FileAlreadyExistsException e) {
+        taken = e;
+      }
+    }
+    throw taken;
   }
 
   // The host normally kills us (SIGTERM, or the kernel's parent-death signal); this covers a

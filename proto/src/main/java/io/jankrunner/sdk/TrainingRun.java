@@ -19,10 +19,11 @@ import io.jankrunner.proto.PluginServiceGrpc;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The training run of a plugin's class-data archive. A build that archives the classes a plugin
- * loads ({@code java -XX:ArchiveClassesAtExit}) starts it with {@code JANK_PLUGIN_TRAINING=1}: the
- * plugin then calls itself once over its own socket (both health checks) and exits, so the archive
- * holds the classes of serving a call too, not only those of starting up. No handler method is
+ * The training run of a plugin's start-up cache. A build that caches the classes a plugin loads
+ * (JDK 25's AOT cache, {@code java -XX:AOTCacheOutput}, or a class-data archive,
+ * {@code -XX:ArchiveClassesAtExit}) starts it with {@code JANK_PLUGIN_TRAINING=1}: the plugin then
+ * calls itself once over its own socket (both health checks) and exits, so the cache holds the
+ * classes of serving a call too, not only those of starting up. No handler method is
  * called (a training run has no side effects a plugin could notice): an {@code Execute}
  * request's and response's messages and JSON conversions are exercised without the network.
  */
@@ -36,7 +37,7 @@ final class TrainingRun {
     return "1".equals(System.getenv(ENV));
   }
 
-  /** Calls the server that {@code handshake} announces, then exits the JVM (which writes the archive). */
+  /** Calls the server that {@code handshake} announces, then exits the JVM (which writes the cache). */
   static void callSelfAndExit(Handshake handshake) {
     EventLoopGroup loop = new EpollEventLoopGroup(1);
     ManagedChannel channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(handshake.address()))

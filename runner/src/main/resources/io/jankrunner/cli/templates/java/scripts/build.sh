@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds bin/{{NAME}}: target/{{NAME}}.jar (shaded: the plugin, the jank-runner Java SDK and its
-# dependencies) with Maven, a class-data archive for fast cold starts, and a launcher pinned to
+# dependencies) with Maven, a start-up cache for fast cold starts, and a launcher pinned to
 # the JDK found now (plugins start with a clean environment: no JAVA_HOME at run time).
 #
 # The SDK, io.jankrunner:jank-runner-proto:{{VERSION}}, is not on Maven Central: the pom takes it
@@ -54,7 +54,8 @@ if [ ! -f "$jar" ] || [ "$installed_sdk" -nt "$jar" ] \
   "$mvnw" -q -B -f "$plugin_dir/pom.xml" package -DskipTests
 fi
 
-# target/{{NAME}}.jsa, a class-data archive for fast cold starts (a training run: the SDK calls
-# itself once), and bin/{{NAME}}, the launcher (java_plugin_launcher in the checkout's lib.sh).
+# target/{{NAME}}.aot, JDK 25's AOT cache (target/{{NAME}}.jsa, a class-data archive, on JDK 21-24),
+# for fast cold starts (a training run: the SDK calls itself once), and bin/{{NAME}}, the launcher
+# (java_plugin_launcher in the checkout's lib.sh).
 java_plugin_launcher {{NAME}}
 echo "built $plugin_dir/bin/{{NAME}}"
