@@ -28,6 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * manager: the Go one (hashicorp/go-plugin, Jank's proto) and the Java one (our SDK) must
  * behave the same.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.jankrunner.plugin.CheckoutPluginsLock.Shared.class) // runs the checkout's plugins
 class ExamplePluginsIT {
 
   static final String GO = "com.jank.plugins.hello-world";

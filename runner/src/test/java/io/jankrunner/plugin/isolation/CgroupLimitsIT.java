@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
  * memory_mb, max_processes and cpu_millis bound real plugin processes through cgroups, and a
  * plugin that runs into one is reported with that limit while the worker goes on serving.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.jankrunner.plugin.CheckoutPluginsLock.class) // builds in the checkout's plugins
 class CgroupLimitsIT extends PluginManagerFixture {
 
   private static final ObjectMapper JSON = new ObjectMapper();
