@@ -130,6 +130,6 @@ class ExamplePluginsIT {
   void answersTheHealthCheck(String id) throws Exception {
     ensureRegistered(id);
     manager.execute(id, "echo", JSON.createObjectNode()).data();
-    assertTrue(manager.healthy(id, Duration.ofSeconds(5)));
+    assertTrue(manager.healthy(id, Duration.ofSeconds(30)));
   }
 }

@@ -53,7 +53,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
 
   /** The manager has taken the crash in (the crashed instance is no longer ready) before the test calls again. */
   private void awaitCrashSeen(String id, java.util.Set<String> before) {
-    await().atMost(Duration.ofSeconds(10)).until(() -> readyInstances(id).stream().noneMatch(before::contains));
+    await().atMost(Duration.ofSeconds(30)).until(() -> readyInstances(id).stream().noneMatch(before::contains));
   }
 
   private static void assumeCgroups(String controller) {
