@@ -158,7 +158,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
     // A JVM's own threads count against pids.max too: 64 leaves it room for a few dozen children.
     for (String id : new String[] {"test.plugins.forks", "test.plugins.forks-and-dies"}) {
       SandboxedPlugins.misbehaving(plugins, id, "", SandboxedPlugins.testClasspath(),
-          "\"runner\": {\"max_processes\": 64}");
+          "\"runner\": {\"max_processes\": 64, \"timeout_ms\": 120000}"); // 300 spawns are slow on a busy machine
     }
     startManager(PluginManagerConfig.defaults(plugins));
     manager.register("test.plugins.forks");
