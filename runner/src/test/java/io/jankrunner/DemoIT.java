@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the example plugin, starts a worker, sends a register and a greet through Kafka, calls the HTTP
  * API, and stops everything it started.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.jankrunner.plugin.CheckoutPluginsLock.class) // builds in the checkout's plugins
 class DemoIT {
 
   private static final Path REPO = Path.of(System.getProperty("jankrunner.repo", "..")).toAbsolutePath().normalize();

@@ -28,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * name that is not a string). A language whose toolchain is missing is skipped
  * with a message naming what to install.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.jankrunner.plugin.CheckoutPluginsLock.Shared.class) // builds against the checkout's SDKs
 class PluginsNewIT {
 
   /**

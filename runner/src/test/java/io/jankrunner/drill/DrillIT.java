@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * process, two worker processes, a private broker) with 500 commands and one fault of each kind,
  * judged by the JSON object on the last line it prints.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.jankrunner.plugin.CheckoutPluginsLock.Shared.class) // runs the checkout's plugins
 class DrillIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();

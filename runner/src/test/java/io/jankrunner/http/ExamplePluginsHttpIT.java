@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The repo's example plugins (Java; Go when its toolchain is installed) through the HTTP API, as the README shows. */
+@org.junit.jupiter.api.extension.ExtendWith(io.jankrunner.plugin.CheckoutPluginsLock.Shared.class) // runs the checkout's plugins
 class ExamplePluginsHttpIT {
 
   static final String TOKEN = "example-token";

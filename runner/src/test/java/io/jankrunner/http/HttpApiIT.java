@@ -210,7 +210,7 @@ class HttpApiIT {
   void aFullBulkheadIs429() throws Exception {
     try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
       Future<HttpCalls.Answer> holding = callers.submit(() ->
-          execute("{\"id\":\"" + NARROW + "\",\"method\":\"slow\",\"args\":{\"ms\":9000}}"));
+          execute("{\"id\":\"" + NARROW + "\",\"method\":\"slow\",\"args\":{\"ms\":9000},\"timeout_ms\":120000}"));
       await().atMost(Duration.ofSeconds(30)).until(() ->
           http.get("/api/v1/plugin/get?id=" + NARROW, READER).data().path("in_flight").asInt() == 1);
 

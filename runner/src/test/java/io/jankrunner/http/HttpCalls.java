@@ -50,6 +50,7 @@ final class HttpCalls {
   }
 
   HttpRequest.Builder request(String path, String token) {
+    // A liveness bound: a cold plugin start on a machine busy with other work can take a minute.
     HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(180));
     return token == null ? builder : builder.header("Authorization", "Bearer " + token);
   }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * PLUGIN_CLIENT_CERT, the plugin's comes back in the handshake, and the channel is TLS pinned
  * to it both ways.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.jankrunner.plugin.CheckoutPluginsLock.Shared.class) // runs the checkout's plugins
 class AutoMtlsIT extends PluginManagerFixture {
 
   private static final ObjectMapper JSON = new ObjectMapper();

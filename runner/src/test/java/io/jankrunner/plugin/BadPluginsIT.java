@@ -244,6 +244,6 @@ class BadPluginsIT {
   }
 
   private ObjectNode call(String id, String method, ObjectNode args) throws RunnerException {
-    return manager.execute(id, method, args, Optional.of(Instant.now().plusSeconds(20)), Optional.empty()).data();
+    return manager.execute(id, method, args, Optional.of(Instant.now().plusSeconds(60)), Optional.empty()).data();
   }
 }

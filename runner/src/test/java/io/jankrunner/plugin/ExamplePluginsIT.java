@@ -28,6 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * manager: the Go one (hashicorp/go-plugin, Jank's proto) and the Java one (our SDK) must
  * behave the same.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.jankrunner.plugin.CheckoutPluginsLock.Shared.class) // runs the checkout's plugins
 class ExamplePluginsIT {
 
   static final String GO = "com.jank.plugins.hello-world";
@@ -129,6 +130,6 @@ class ExamplePluginsIT {
   void answersTheHealthCheck(String id) throws Exception {
     ensureRegistered(id);
     manager.execute(id, "echo", JSON.createObjectNode()).data();
-    assertTrue(manager.healthy(id, Duration.ofSeconds(5)));
+    assertTrue(manager.healthy(id, Duration.ofSeconds(30)));
   }
 }

@@ -68,7 +68,7 @@ class LifecycleIT {
         listener.instanceChangesOf(ID).stream().map(PluginStateListener.Change::state).toList());
     assertEquals(ID + "#1", listener.instanceChangesOf(ID).getFirst().instanceId().orElseThrow());
     assertEquals(first, listener.instanceChangesOf(ID).getLast().pid().orElseThrow());
-    assertTrue(manager.healthy(ID, Duration.ofSeconds(5)));
+    assertTrue(manager.healthy(ID, Duration.ofSeconds(30)));
   }
 
   @Test
@@ -78,7 +78,7 @@ class LifecycleIT {
     manager.register("test.plugins.brief");
     long first = manager.execute("test.plugins.brief", "pid", JSON.createObjectNode()).data().get("pid").asLong();
 
-    await().atMost(Duration.ofSeconds(10)).until(() -> manager.get("test.plugins.brief").orElseThrow().status()
+    await().atMost(Duration.ofSeconds(30)).until(() -> manager.get("test.plugins.brief").orElseThrow().status()
         .equals("stopped"));
 
     assertFalse(ProcessHandle.of(first).map(ProcessHandle::isAlive).orElse(false), "scaled to zero");
@@ -97,7 +97,7 @@ class LifecycleIT {
     assertEquals("ready", info.status());
     long pid = info.pid().orElseThrow();
     // for five idle TTLs and more, the same warm process
-    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() ->
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(30)).until(() ->
         manager.get("test.plugins.warm").orElseThrow().pid().orElse(-1) == pid);
   }
 

@@ -121,7 +121,7 @@ class ScalingIT {
 
       assertTrue(failures.isEmpty(), "failed calls during the swap: " + failures);
       assertTrue(pids.contains(oldPid) && pids.contains(newPid), pids.toString());
-      await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true));
+      await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.of(oldPid).map(p -> !p.isAlive()).orElse(true));
     }
   }
 

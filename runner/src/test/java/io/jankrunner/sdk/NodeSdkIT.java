@@ -40,6 +40,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * program under a manifest without auto_mtls), and a plugin of the test's own that keeps a call
  * running while it gets SIGTERM.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.jankrunner.plugin.CheckoutPluginsLock.class) // builds in the checkout's plugins
 class NodeSdkIT {
 
   private static final String HELLO = "com.jank.plugins.hello-node";

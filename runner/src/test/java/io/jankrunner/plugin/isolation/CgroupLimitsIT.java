@@ -33,6 +33,7 @@ import org.slf4j.LoggerFactory;
  * memory_mb, max_processes and cpu_millis bound real plugin processes through cgroups, and a
  * plugin that runs into one is reported with that limit while the worker goes on serving.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.jankrunner.plugin.CheckoutPluginsLock.class) // builds in the checkout's plugins
 class CgroupLimitsIT extends PluginManagerFixture {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,7 +53,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
 
   /** The manager has taken the crash in (the crashed instance is no longer ready) before the test calls again. */
   private void awaitCrashSeen(String id, java.util.Set<String> before) {
-    await().atMost(Duration.ofSeconds(10)).until(() -> readyInstances(id).stream().noneMatch(before::contains));
+    await().atMost(Duration.ofSeconds(30)).until(() -> readyInstances(id).stream().noneMatch(before::contains));
   }
 
   private static void assumeCgroups(String controller) {
@@ -157,7 +158,7 @@ class CgroupLimitsIT extends PluginManagerFixture {
     // A JVM's own threads count against pids.max too: 64 leaves it room for a few dozen children.
     for (String id : new String[] {"test.plugins.forks", "test.plugins.forks-and-dies"}) {
       SandboxedPlugins.misbehaving(plugins, id, "", SandboxedPlugins.testClasspath(),
-          "\"runner\": {\"max_processes\": 64}");
+          "\"runner\": {\"max_processes\": 64, \"timeout_ms\": 120000}"); // 300 spawns are slow on a busy machine
     }
     startManager(PluginManagerConfig.defaults(plugins));
     manager.register("test.plugins.forks");
