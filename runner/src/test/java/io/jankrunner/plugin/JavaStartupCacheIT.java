@@ -42,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * its jar, still starts and answers. Real processes, launched as a go-plugin host does, over
  * real gRPC.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.jankrunner.plugin.CheckoutPluginsLock.Shared.class) // copies the checkout's Java example
 class JavaStartupCacheIT {
 
   private static final String NAME = "hello-java";
