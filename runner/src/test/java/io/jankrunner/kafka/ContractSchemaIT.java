@@ -113,10 +113,14 @@ class ContractSchemaIT {
     client.send(topics.execute(), PLUGIN, TestClient.execute("c-noreply", PLUGIN, "echo",
         topics.prefix() + ".nobody.listens"));
     client.result(replyTo, "c-timeout", WAIT);
+    // c-large's answer before the crash: a crash while its call is in flight would answer it
+    // PLUGIN_UNAVAILABLE instead (the commands run concurrently), however busy the machine.
+    List<ConsumerRecord<byte[], byte[]>> tooLarge = client.read(smallReplies, WAIT, read -> !read.isEmpty());
+    assertEquals(1, tooLarge.size(), "c-large answered once on its small reply topic");
+    assertEquals("RESULT_TOO_LARGE", TestClient.parse(tooLarge.getFirst().value()).path("error").path("code").asText(),
+        new String(tooLarge.getFirst().value(), StandardCharsets.UTF_8));
     client.send(topics.execute(), PLUGIN, TestClient.execute("c-crash", PLUGIN, "crash", replyTo));
     client.result(replyTo, "c-crash", WAIT);
-    // c-large's answer too, before the worker stops, however busy the machine
-    List<ConsumerRecord<byte[], byte[]>> tooLarge = client.read(smallReplies, WAIT, read -> !read.isEmpty());
     kit.control("unregister", PLUGIN);
     worker.close();
 
