@@ -145,8 +145,10 @@ class RunnerClientIT {
   void closingWithCallsInFlightFailsThemCleanlyAndTheWorkerServesTheNextClient() throws Exception {
     RunnerClient runner = workerWithThePluginRegistered();
     List<CompletableFuture<Result>> calls = new ArrayList<>();
+    // Calls that finish, slowly: calls left to time out would open the plugin's circuit, and on a
+    // loaded machine the next client's call came after those timeouts and was refused.
     for (int i = 0; i < 20; i++) {
-      calls.add(runner.execute(PLUGIN, "sleep", null, ExecuteOptions.timeout(Duration.ofSeconds(60))));
+      calls.add(runner.execute(PLUGIN, "slow", Map.of("ms", 20_000), ExecuteOptions.timeout(Duration.ofSeconds(120))));
     }
 
     runner.close();
