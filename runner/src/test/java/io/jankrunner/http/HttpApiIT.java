@@ -120,7 +120,7 @@ class HttpApiIT {
     assertEquals("1.0.0", plugin.path("version").asText());
     assertEquals("handler", plugin.path("type").asText());
     assertEquals("./bin/plugin", plugin.path("binary").asText());
-    assertEquals(20000, plugin.path("start_timeout").asLong());
+    assertEquals(60000, plugin.path("start_timeout").asLong());
     for (String field : List.of("name", "author", "repository", "auto_start", "status", "started_at",
         "process_pid")) {
       assertTrue(plugin.has(field), field + " in " + plugin);

@@ -205,7 +205,7 @@ class JankContractIT {
     assertEquals("handler", plugin.path("type").asText());
     assertEquals(10000, plugin.path("min_port").asInt());
     assertEquals(25000, plugin.path("max_port").asInt());
-    assertEquals(20000, plugin.path("start_timeout").asInt());
+    assertEquals(60000, plugin.path("start_timeout").asInt());
     assertTrue(plugin.path("managed").asBoolean());
     assertFalse(plugin.has("auto_mtls"), "omitempty false: " + plugin);
     // internal/plugin/impl/plugin_manager.go: a registered plugin is consts.PluginStatusRunning.

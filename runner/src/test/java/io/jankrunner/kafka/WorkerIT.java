@@ -215,7 +215,8 @@ class WorkerIT {
     // busy/idle is not a status event (no "running" per call); each instance's changes are, named by instance id
     assertTrue(pluginStates.containsAll(List.of("stopped", "starting", "ready", "stopping")), pluginStates.toString());
     assertFalse(pluginStates.contains("running"), pluginStates.toString());
-    assertTrue(events.stream().anyMatch(e -> e.path("instance").asText().equals(PLUGIN + "#1")
+    // Some instance (#1, or #2 when a loaded machine made #1 miss its start_timeout) was ready, with its pid.
+    assertTrue(events.stream().anyMatch(e -> e.path("instance").asText().startsWith(PLUGIN + "#")
         && e.path("state").asText().equals("ready") && e.has("pid")), events.toString());
     List<String> workerStates = events.stream().filter(e -> e.path("kind").asText().equals("worker"))
         .map(e -> e.path("state").asText()).distinct().toList();

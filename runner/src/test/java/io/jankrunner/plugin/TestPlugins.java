@@ -21,7 +21,7 @@ public final class TestPlugins {
   public static String manifest(String id, String binary, String extra) {
     return """
         {"id": "%s", "name": "%s", "version": "1.0.0", "type": "handler", "binary": "%s",
-         "start_timeout": 20000%s}
+         "start_timeout": 60000%s}
         """.formatted(id, id, binary, extra.isEmpty() ? "" : ", " + extra);
   }
 
