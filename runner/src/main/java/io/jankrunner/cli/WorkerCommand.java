@@ -171,12 +171,14 @@ final class WorkerCommand implements Callable<Integer> {
    * built-in values live in one place and {@code --help} shows what applies here.
    */
   static final class LimitDefaults implements IDefaultValueProvider {
+    /** Read once: picocli asks for every option's default. */
+    private final PluginLimits limits = PluginLimits.fromEnvironment(System.getenv());
+
     @Override
     public String defaultValue(ArgSpec arg) {
       if (!(arg instanceof OptionSpec option)) {
         return null;
       }
-      PluginLimits limits = PluginLimits.fromEnvironment(System.getenv());
       Object value = switch (option.longestName()) {
         case "--plugin-memory-mb" -> limits.memoryMbDefault();
         case "--plugin-memory-mb-max" -> limits.memoryMbMax();
